@@ -1,0 +1,190 @@
+"""The `faceid-lab` command (also `python -m faceid_lab`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def _synth_grid(a: argparse.Namespace) -> int:
+    from .viz.synthfaces import tour_grid
+
+    out = Path(a.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tour_grid(a.seed, a.identities, a.resolution, scale=a.scale).save(out)
+    print(f"wrote {out} ({a.identities} identities x 8 poses/expressions at {a.resolution} px)")
+    return 0
+
+
+def _synth_shard(a: argparse.Namespace) -> int:
+    from .data.datasets import SynthSplit, make_synth_shard
+
+    split = SynthSplit(a.seed, a.identities, a.images_per_identity, a.part)
+    began = time.perf_counter()
+    shard = make_synth_shard(a.out, split, a.resolution, device=a.device,
+                             progress=lambda done, total: print(f"\r{done}/{total}", end="", flush=True))
+    seconds = time.perf_counter() - began
+    print(f"\n{shard.path}: {len(shard)} images at {a.resolution} px in {seconds:.1f} s "
+          f"({len(shard) / max(seconds, 1e-9):.0f} img/s)")
+    return 0
+
+
+def _bench_render(a: argparse.Namespace) -> int:
+    import numpy as np
+    import torch
+
+    from .data import synthetic as S
+
+    n = a.batch * a.repeats
+    ids = S.sample_identities(0, np.arange(n) % 1000)
+    nu = S.sample_nuisance(0, np.arange(n) % 1000, np.arange(n))
+    S.render(ids[: a.batch], nu[: a.batch], a.resolution, device=a.device)  # warm-up
+    if a.device.startswith("cuda"):
+        torch.cuda.synchronize()
+    began = time.perf_counter()
+    for k in range(a.repeats):
+        sl = slice(k * a.batch, (k + 1) * a.batch)
+        S.render(ids[sl], nu[sl], a.resolution, device=a.device)
+    if a.device.startswith("cuda"):
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - began
+    print(f"render: {n / seconds:.0f} img/s ({a.resolution} px, batch {a.batch}, {a.device}, "
+          f"{torch.get_num_threads()} threads)")
+    return 0
+
+
+def _evaluate_synthfaces(a: argparse.Namespace) -> int:
+    from .evaluate import evaluate_synthfaces
+
+    result = evaluate_synthfaces(seed=a.seed, identities=a.identities, images_per_identity=a.images_per_identity,
+                                 test_identities=a.test_identities, resolution=a.resolution,
+                                 train_seconds=a.train_seconds, steps=a.steps, device=a.device)
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+def _train_classifier(a: argparse.Namespace) -> int:
+    from .data.datasets import SynthSplit, render_split
+    from .train.classifier import ClassifierConfig, predict, train_classifier
+
+    r, labels, _, _ = render_split(SynthSplit(a.seed, a.identities, a.images_per_identity, "train"), a.resolution)
+    images = r.to_uint8().permute(0, 3, 1, 2).contiguous()
+    cfg = ClassifierConfig(num_classes=a.identities, width=a.width, steps=a.steps, batch=a.batch, seed=a.seed)
+    net, history = train_classifier(images, labels, cfg, checkpoint=a.out, save_every_s=a.save_every_s,
+                                    save_every_steps=a.save_every_steps, progress=sys.stderr.isatty())
+    held, held_labels, _, _ = render_split(SynthSplit(a.seed, a.identities, 5, "heldout"), a.resolution)
+    accuracy = (predict(net, held.to_uint8().permute(0, 3, 1, 2)) == held_labels).float().mean().item()
+    print(json.dumps({"checkpoint": str(a.out), "steps": cfg.steps, "final_loss": history["loss"][-1],
+                      "heldout_accuracy": round(accuracy, 4)}))
+    return 0
+
+
+def _exercises(a: argparse.Namespace) -> int:
+    from .notebooks import build_exercises
+
+    changed = build_exercises(write=a.action == "build")
+    if a.action == "build":
+        print(f"wrote {len(changed)} student notebook(s)" + "".join(f"\n  {p}" for p in changed))
+        return 0
+    if changed:
+        print("student notebooks are out of date; run `faceid-lab exercises build`:")
+        for p in changed:
+            print(f"  {p}")
+        return 1
+    print("student notebooks are up to date")
+    return 0
+
+
+def _course_run(a: argparse.Namespace) -> int:
+    from .notebooks import format_table, run_notebooks
+
+    results = run_notebooks(a.profile, a.only, Path(a.out) if a.out else None, a.timeout, a.write_back)
+    print(format_table(results))
+    if results and results[0].output is not None:
+        print(f"executed notebooks in {results[0].output.parent}")
+    return 0 if all(r.status == "ok" for r in results) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="faceid-lab", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    synth = sub.add_parser("synth", help="the SynthFaces renderer").add_subparsers(dest="what", required=True)
+    g = synth.add_parser("grid", help="identities x poses picture")
+    g.add_argument("--out", required=True)
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--identities", type=int, default=8)
+    g.add_argument("--resolution", type=int, default=64)
+    g.add_argument("--scale", type=int, default=2, help="pixel magnification in the picture")
+    g.set_defaults(fn=_synth_grid)
+    s = synth.add_parser("shard", help="render a split into a shard (resumable)")
+    s.add_argument("--out", required=True)
+    s.add_argument("--part", choices=["train", "heldout", "test"], default="train")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--identities", type=int, default=100)
+    s.add_argument("--images-per-identity", type=int, default=50)
+    s.add_argument("--resolution", type=int, default=64)
+    s.add_argument("--device", default="cpu")
+    s.set_defaults(fn=_synth_shard)
+
+    bench = sub.add_parser("bench", help="throughput").add_subparsers(dest="what", required=True)
+    b = bench.add_parser("render", help="SynthFaces images per second")
+    b.add_argument("--resolution", type=int, default=64)
+    b.add_argument("--batch", type=int, default=256)
+    b.add_argument("--repeats", type=int, default=4)
+    b.add_argument("--device", default="cpu")
+    b.set_defaults(fn=_bench_render)
+
+    ev = sub.add_parser("evaluate", help="metrics as JSON").add_subparsers(dest="what", required=True)
+    e = ev.add_parser("synthfaces", help="learnable but not trivial: CNN vs pixel 1-NN, unseen-identity AUC")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--identities", type=int, default=100)
+    e.add_argument("--images-per-identity", type=int, default=80)
+    e.add_argument("--test-identities", type=int, default=50)
+    e.add_argument("--resolution", type=int, default=64)
+    e.add_argument("--train-seconds", type=float, default=180.0)
+    e.add_argument("--steps", type=int, default=850)
+    e.add_argument("--device", default="cpu")
+    e.set_defaults(fn=_evaluate_synthfaces)
+
+    tr = sub.add_parser("train", help="train a model with checkpoint and resume").add_subparsers(
+        dest="what", required=True)
+    t = tr.add_parser("classifier", help="the identity network on SynthFaces identities")
+    t.add_argument("--out", required=True, help="checkpoint path (resumed if unfinished)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--identities", type=int, default=100)
+    t.add_argument("--images-per-identity", type=int, default=60)
+    t.add_argument("--resolution", type=int, default=64)
+    t.add_argument("--width", type=int, default=24)
+    t.add_argument("--steps", type=int, default=800)
+    t.add_argument("--batch", type=int, default=128)
+    t.add_argument("--save-every-s", type=float, default=120.0)
+    t.add_argument("--save-every-steps", type=int, default=None)
+    t.set_defaults(fn=_train_classifier)
+
+    x = sub.add_parser("exercises", help="student notebooks from the reference solutions")
+    x.add_argument("action", choices=["build", "check"])
+    x.set_defaults(fn=_exercises)
+
+    c = sub.add_parser("course", help="run the course notebooks headless").add_subparsers(dest="what", required=True)
+    r = c.add_parser("run", help="execute notebooks and print notebook, status, seconds")
+    r.add_argument("--profile", choices=["ci", "cpu", "gpu"], default=None, help="default: auto")
+    r.add_argument("--only", default=None, help="run only notebooks whose name contains this")
+    r.add_argument("--out", default=None, help="folder for executed copies (default FACEID_LAB_HOME/runs/P)")
+    r.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    r.add_argument("--write-back", action="store_true",
+                   help="maintainers: store the outputs in the committed notebooks")
+    r.set_defaults(fn=_course_run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

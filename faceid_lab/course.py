@@ -1,0 +1,175 @@
+"""The course runtime every notebook uses: profile, device, seeds, paths, Colab, banner.
+
+    from faceid_lab import course
+    env = course.setup()                      # banner + seeds; returns profile, device, home
+    cfg = course.by_profile(ci=dict(steps=20), cpu=dict(steps=2000), gpu=dict(steps=20000))
+
+Profiles: `ci` proves every cell runs (seconds), `cpu` shows the real effect on a
+laptop (minutes), `gpu` is the full course. Set FACEID_LAB_PROFILE to choose;
+unset means `gpu` when CUDA is available, else `cpu`.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import __version__
+
+PROFILES = ("ci", "cpu", "gpu")
+REPO_URL = "https://github.com/faceid-lab/faceid-lab"  # the one place the repository URL lives
+PIP_SPEC = f"faceid-lab @ git+{REPO_URL}"
+COLAB_DRIVE_HOME = "/content/drive/MyDrive/faceid_lab"
+
+
+def in_colab() -> bool:
+    return "google.colab" in sys.modules
+
+
+def profile() -> str:
+    """The active profile: FACEID_LAB_PROFILE, else `gpu` with CUDA, else `cpu`."""
+    name = os.environ.get("FACEID_LAB_PROFILE", "").strip().lower()
+    if not name:
+        return "gpu" if torch.cuda.is_available() else "cpu"
+    if name not in PROFILES:
+        raise ValueError(f"FACEID_LAB_PROFILE={name!r} is not a profile; use one of {', '.join(PROFILES)}")
+    return name
+
+
+def by_profile(**choices: Any) -> Any:
+    """Pick the value for the active profile: by_profile(ci=..., cpu=..., gpu=...)."""
+    missing = [p for p in PROFILES if p not in choices]
+    if missing:
+        raise ValueError(f"by_profile needs a value for every profile; missing {missing}")
+    return choices[profile()]
+
+
+def device(prefer: str | None = None) -> torch.device:
+    """cuda, then mps, then cpu (or `prefer`, or FACEID_LAB_DEVICE). Warns when the `gpu`
+    profile has to run on the CPU: it will work, but slowly."""
+    name = prefer or os.environ.get("FACEID_LAB_DEVICE")
+    if name:
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    if profile() == "gpu":
+        warnings.warn("The `gpu` profile is running on the CPU: this will take hours. On Colab choose "
+                      "Runtime > Change runtime type > GPU, or set FACEID_LAB_PROFILE=cpu.", stacklevel=2)
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch (all devices); returns a torch.Generator for DataLoaders."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def seed_worker(worker_id: int) -> None:
+    """DataLoader(worker_init_fn=seed_worker, generator=seed_everything(s)): each worker gets
+    its own reproducible NumPy/random streams, derived from torch's per-worker seed."""
+    worker_seed = torch.initial_seed() % 2**32
+    np.random.seed(worker_seed)
+    random.seed(worker_seed)
+
+
+def home() -> Path:
+    """FACEID_LAB_HOME (default ~/.cache/faceid_lab): shards, checkpoints, runs."""
+    path = Path(os.environ.get("FACEID_LAB_HOME", Path.home() / ".cache" / "faceid_lab")).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def path(*parts: str) -> Path:
+    """A path under home(), its parent created: course.path("checkpoints", "judge_cpu.pt")."""
+    p = home().joinpath(*parts)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def headless() -> bool:
+    """True when no person is looking (tests, `course run`, CI): widgets get a static fallback."""
+    return os.environ.get("FACEID_LAB_HEADLESS", "") == "1" or os.environ.get("CI", "") == "true"
+
+
+def colab_setup(use_drive: bool | None = None) -> None:
+    """On Colab: enable the custom widget manager and, if wanted, keep FACEID_LAB_HOME on
+    Google Drive so that a disconnect loses no shards or checkpoints."""
+    if not in_colab():
+        return
+    from google.colab import output  # type: ignore[import-not-found]
+
+    output.enable_custom_widget_manager()
+    if use_drive is None:
+        use_drive = os.environ.get("FACEID_LAB_DRIVE", "1") == "1"
+    if use_drive and "FACEID_LAB_HOME" not in os.environ:
+        from google.colab import drive  # type: ignore[import-not-found]
+
+        drive.mount("/content/drive")
+        os.environ["FACEID_LAB_HOME"] = COLAB_DRIVE_HOME
+
+
+@dataclass
+class Environment:
+    profile: str
+    device: torch.device
+    home: Path
+    seed: int
+
+
+def banner(dev: torch.device | None = None) -> str:
+    dev = dev or device()
+    gpu = f" ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else ""
+    return (f"faceid-lab {__version__} | torch {torch.__version__} | python {platform.python_version()}"
+            f" | device {dev.type}{gpu} | profile {profile()} | home {home()}")
+
+
+def setup(seed: int = 0, use_drive: bool | None = None) -> Environment:
+    """The set-up cell of every notebook: Colab extras, seeds, and the banner."""
+    colab_setup(use_drive)
+    dev = device()
+    seed_everything(seed)
+    print(banner(dev))
+    return Environment(profile=profile(), device=dev, home=home(), seed=seed)
+
+
+def environment_report() -> dict[str, str]:
+    """What notebook 00 checks: package versions, device, a writable home, ffmpeg."""
+    import importlib.metadata as md
+    import shutil
+    import tempfile
+
+    report: dict[str, str] = {}
+    for name in ("torch", "torchvision", "numpy", "pillow", "plotly", "ipywidgets", "umap-learn",
+                 "scikit-learn", "opencv-python-headless", "imageio-ffmpeg"):
+        try:
+            report[name] = md.version(name)
+        except md.PackageNotFoundError:
+            report[name] = "MISSING: pip install -e . (or rerun the set-up cell)"
+    dev = device()
+    report["device"] = dev.type + (f" ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else "")
+    report["profile"] = profile()
+    try:
+        with tempfile.NamedTemporaryFile(dir=home()):
+            report["home"] = f"{home()} (writable)"
+    except OSError as e:
+        report["home"] = f"{home()} NOT WRITABLE ({e}): set FACEID_LAB_HOME to a folder you can write"
+    try:
+        import imageio_ffmpeg
+
+        report["ffmpeg"] = imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception:  # noqa: BLE001
+        report["ffmpeg"] = shutil.which("ffmpeg") or "MISSING: pip install imageio-ffmpeg"
+    return report

@@ -1,0 +1,1 @@
+"""Data: the SynthFaces renderer, shards and datasets, real faces."""

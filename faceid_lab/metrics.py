@@ -1,0 +1,95 @@
+"""Identity metrics: cosine similarity, verification ROC, retrieval, nearest neighbours."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def cosine_similarity_matrix(a: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
+    """(N, D), (M, D) -> (N, M) cosine similarities (features need not be normalised)."""
+    a = F.normalize(a.float(), dim=1)
+    b = a if b is None else F.normalize(b.float(), dim=1)
+    return a @ b.t()
+
+
+def roc_curve(scores: np.ndarray, genuine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """False and true accept rates at every threshold (scores high = same person)."""
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    g = np.asarray(genuine, dtype=bool)[order]
+    tp, fp = np.cumsum(g), np.cumsum(~g)
+    tpr = np.concatenate([[0.0], tp / max(g.sum(), 1)])
+    fpr = np.concatenate([[0.0], fp / max((~g).sum(), 1)])
+    return fpr, tpr
+
+
+def roc_auc(scores: np.ndarray, genuine: np.ndarray) -> float:
+    """Area under the ROC curve = P(a genuine pair scores above an impostor pair), ties half."""
+    s = np.asarray(scores, dtype=np.float64)
+    g = np.asarray(genuine, dtype=bool)
+    n_pos, n_neg = g.sum(), (~g).sum()
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError("roc_auc needs both genuine and impostor pairs")
+    ranks = _average_ranks(s)
+    return float((ranks[g].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _average_ranks(x: np.ndarray) -> np.ndarray:
+    order = np.argsort(x, kind="mergesort")
+    ranks = np.empty(len(x))
+    xs = x[order]
+    i = 0
+    while i < len(x):
+        j = i
+        while j + 1 < len(x) and xs[j + 1] == xs[i]:
+            j += 1
+        ranks[order[i:j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def tar_at_far(scores: np.ndarray, genuine: np.ndarray, far: float) -> float:
+    """True accept rate at the threshold where the false accept rate is at most `far`."""
+    s, g = np.asarray(scores), np.asarray(genuine, dtype=bool)
+    impostor = np.sort(s[~g])[::-1]
+    k = int(np.floor(far * len(impostor)))
+    threshold = impostor[k] if k < len(impostor) else -np.inf
+    return float((s[g] > threshold).mean())
+
+
+def verification_pairs(features: torch.Tensor, labels: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """All unordered pairs (i < j): cosine scores and whether they are the same person."""
+    sim = cosine_similarity_matrix(features)
+    i, j = torch.triu_indices(len(labels), len(labels), offset=1)
+    return sim[i, j].numpy(), (labels[i] == labels[j]).numpy()
+
+
+def verification_report(features: torch.Tensor, labels: torch.Tensor) -> dict:
+    scores, genuine = verification_pairs(features, labels)
+    return {"auc": roc_auc(scores, genuine), "tar_at_far_1e-2": tar_at_far(scores, genuine, 1e-2),
+            "tar_at_far_1e-3": tar_at_far(scores, genuine, 1e-3),
+            "genuine_mean": float(scores[genuine].mean()), "impostor_mean": float(scores[~genuine].mean()),
+            "pairs": int(len(scores))}
+
+
+def nearest_neighbour_accuracy(query: torch.Tensor, query_labels: torch.Tensor,
+                               gallery: torch.Tensor, gallery_labels: torch.Tensor,
+                               metric: str = "euclidean", block: int = 512) -> float:
+    """Top-1 accuracy of labelling each query by its nearest gallery item."""
+    q, g = query.flatten(1).float(), gallery.flatten(1).float()
+    hits = 0
+    for a in range(0, len(q), block):
+        if metric == "cosine":
+            d = -cosine_similarity_matrix(q[a:a + block], g)
+        else:
+            d = torch.cdist(q[a:a + block], g)
+        hits += (gallery_labels[d.argmin(1)] == query_labels[a:a + block]).sum().item()
+    return hits / len(q)
+
+
+def leave_one_out_retrieval(features: torch.Tensor, labels: torch.Tensor) -> float:
+    """Top-1 identity retrieval where each item queries all the others."""
+    sim = cosine_similarity_matrix(features)
+    sim.fill_diagonal_(-float("inf"))
+    return (labels[sim.argmax(1)] == labels).float().mean().item()

@@ -1,0 +1,1 @@
+"""Models: small, flat modules with explicit shapes."""

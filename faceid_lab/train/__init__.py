@@ -1,0 +1,1 @@
+"""Training: one explicit loop per game, shared checkpointing."""

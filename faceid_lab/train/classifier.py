@@ -1,0 +1,161 @@
+"""Training the identity network as an N-class classifier: one explicit loop.
+
+Batches are a pure function of (seed, step): each epoch is a permutation seeded by
+(seed, epoch). With the RNG state restored from the checkpoint (flips, dropout),
+a run that is killed and resumed ends with exactly the same weights as one that
+never stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from ..models.identity import IdentityNet
+from .checkpoint import TrainCheckpoint
+
+
+@dataclass
+class ClassifierConfig:
+    num_classes: int
+    width: int = 32
+    feature_dim: int = 256
+    margin: float = 0.0          # > 0: additive-margin cosine head
+    steps: int = 1000
+    batch: int = 128
+    lr: float = 3e-3
+    weight_decay: float = 5e-4
+    warmup: int = 50
+    label_smoothing: float = 0.1
+    flip: bool = True            # mirror images at random (a mirrored face is the same person)
+    seed: int = 0
+
+
+def batch_indices(step: int, n: int, batch: int, seed: int) -> torch.Tensor:
+    """The indices of batch `step`: epoch e is a permutation seeded by (seed, e)."""
+    per_epoch = max(1, n // batch)
+    epoch, k = divmod(step, per_epoch)
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+    return perm[k * batch:(k + 1) * batch]
+
+
+def lr_at(step: int, cfg: ClassifierConfig) -> float:
+    """Linear warm-up, then cosine decay to zero."""
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def build_classifier(cfg: ClassifierConfig) -> IdentityNet:
+    torch.manual_seed(cfg.seed)
+    return IdentityNet(cfg.num_classes, width=cfg.width, feature_dim=cfg.feature_dim, margin=cfg.margin)
+
+
+def train_classifier(images: torch.Tensor, labels: torch.Tensor, cfg: ClassifierConfig,
+                     checkpoint: str | Path | None = None, device: str | torch.device = "cpu",
+                     save_every_s: float = 120.0, save_every_steps: int | None = None,
+                     log_every: int = 25, max_seconds: float | None = None,
+                     progress: bool = False) -> tuple[IdentityNet, dict]:
+    """Train (or load, or resume) an IdentityNet on in-memory images (N, 3, R, R) in [0, 1]
+    (float or uint8). Returns the network in eval mode and its history
+    {"step": [...], "loss": [...], "accuracy": [...], "seconds": float}.
+
+    `max_seconds` stops early (a wall-clock budget); the checkpoint is then left unfinished,
+    so calling again continues the run."""
+    device = torch.device(device)
+    net = build_classifier(cfg).to(device)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    history = {"step": [], "loss": [], "accuracy": [], "seconds": 0.0}
+    ckpt = None
+    start = 0
+    if checkpoint is not None:
+        ckpt = TrainCheckpoint(checkpoint, kind="identity-classifier", config=asdict(cfg),
+                               modules={"net": net}, optimizers={"opt": opt},
+                               save_every_s=save_every_s, save_every_steps=save_every_steps)
+        start = ckpt.resume()
+        history = ckpt.extra.get("history", history)
+        if ckpt.finished:
+            return net.eval(), history
+
+    n = len(labels)
+    labels = labels.to(device)
+    net.train()
+    began = time.perf_counter()
+    running_loss = torch.zeros((), device=device)
+    running_hits = torch.zeros((), device=device)
+    seen = 0
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=start, desc="identity net", leave=False)
+    step = start
+    for step in range(start, cfg.steps):
+        idx = batch_indices(step, n, cfg.batch, cfg.seed)
+        x = images[idx].to(device, non_blocking=True)
+        x = x.float() / 255 if x.dtype == torch.uint8 else x
+        y = labels[idx.to(device)]
+        if cfg.flip:
+            flip = torch.rand(len(idx)) < 0.5                  # torch RNG: restored on resume
+            x = torch.where(flip.to(device)[:, None, None, None], x.flip(3), x)
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, cfg)
+        logits = net.logits(net.features(x), y)
+        loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        running_loss += loss.detach() * len(idx)              # no host sync inside the step
+        running_hits += (logits.detach().argmax(1) == y).sum()
+        seen += len(idx)
+        done = step + 1
+        if done % log_every == 0 or done == cfg.steps:
+            history["step"].append(done)
+            history["loss"].append(running_loss.item() / seen)
+            history["accuracy"].append(running_hits.item() / seen)
+            running_loss.zero_()
+            running_hits.zero_()
+            seen = 0
+            if bar is not None:
+                bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", acc=f"{history['accuracy'][-1]:.2f}")
+        if bar is not None:
+            bar.update(1)
+        if ckpt is not None:
+            ckpt.step_done(done, extra={"history": history})
+        if max_seconds is not None and time.perf_counter() - began > max_seconds and done < cfg.steps:
+            if ckpt is not None:
+                ckpt.save(done, extra={"history": history})
+            break
+    if bar is not None:
+        bar.close()
+    history["seconds"] = history.get("seconds", 0.0) + time.perf_counter() - began
+    if ckpt is not None and step + 1 >= cfg.steps:  # not after a max_seconds stop
+        ckpt.finish(cfg.steps, extra={"history": history})
+    return net.eval(), history
+
+
+@torch.no_grad()
+def embed(net: IdentityNet, images: torch.Tensor, batch: int = 256,
+          device: str | torch.device = "cpu") -> torch.Tensor:
+    """Features (N, feature_dim) for images (N, 3, R, R), float in [0, 1] or uint8."""
+    net.eval()
+    out = []
+    for a in range(0, len(images), batch):
+        x = images[a:a + batch].to(device)
+        x = x.float() / 255 if x.dtype == torch.uint8 else x
+        out.append(net.features(x).cpu())
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def predict(net: IdentityNet, images: torch.Tensor, batch: int = 256,
+            device: str | torch.device = "cpu") -> torch.Tensor:
+    """Predicted class (N,) for images."""
+    return torch.cat([net.logits(f.to(device)).argmax(1).cpu()
+                      for f in embed(net, images, batch, device).split(batch)])

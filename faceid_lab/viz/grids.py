@@ -1,0 +1,75 @@
+"""Image grids as PIL images: for notebooks, the CLI and committed outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+
+def _to_uint8(images: torch.Tensor | np.ndarray) -> np.ndarray:
+    """(N, 3, H, W) float in [0, 1] or (N, H, W, 3) uint8 -> (N, H, W, 3) uint8."""
+    if isinstance(images, torch.Tensor):
+        images = images.detach().cpu()
+        if images.dtype != torch.uint8:
+            images = (images.clamp(0, 1) * 255 + 0.5).to(torch.uint8)
+        if images.shape[1] == 3 and images.shape[-1] != 3:
+            images = images.permute(0, 2, 3, 1)
+        images = images.numpy()
+    return np.asarray(images, dtype=np.uint8)
+
+
+def image_grid(images: torch.Tensor | np.ndarray, ncol: int, scale: int = 1, pad: int = 2,
+               labels: list[str] | None = None, row_labels: list[str] | None = None) -> Image.Image:
+    """Tile N images row by row into one picture; optional caption under each image and
+    label left of each row."""
+    arr = _to_uint8(images)
+    n, h, w, _ = arr.shape
+    nrow = (n + ncol - 1) // ncol
+    cap = 12 if labels else 0
+    left = 8 * max((len(s) for s in row_labels), default=0) + 6 if row_labels else 0
+    cell_w, cell_h = w * scale + pad, h * scale + pad + cap
+    canvas = Image.new("RGB", (left + ncol * cell_w + pad, nrow * cell_h + pad), (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    for k in range(n):
+        r, c = divmod(k, ncol)
+        tile = Image.fromarray(arr[k]).resize((w * scale, h * scale), Image.NEAREST)
+        x, y = left + pad + c * cell_w, pad + r * cell_h
+        canvas.paste(tile, (x, y))
+        if labels:
+            draw.text((x + 1, y + h * scale), labels[k], fill=(0, 0, 0))
+    for r, text in enumerate(row_labels or []):
+        draw.text((2, pad + r * cell_h + h * scale // 2 - 5), text, fill=(0, 0, 0))
+    return canvas
+
+
+def save_grid(path: str | Path, images, ncol: int, **kwargs) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image_grid(images, ncol, **kwargs).save(path)
+    return path
+
+
+def show_images(images, ncol: int = 8, **kwargs) -> Image.Image:
+    """Display a grid in a notebook (returns the PIL image, which Jupyter shows as PNG)."""
+    return image_grid(images, ncol, **kwargs)
+
+
+def with_landmarks(images, landmarks: torch.Tensor, visible: torch.Tensor, scale: int = 4) -> list[Image.Image]:
+    """Upscale each image and mark its landmarks: green dot visible, red cross hidden."""
+    arr = _to_uint8(images)
+    out = []
+    for k in range(len(arr)):
+        im = Image.fromarray(arr[k]).resize((arr.shape[2] * scale, arr.shape[1] * scale), Image.NEAREST)
+        draw = ImageDraw.Draw(im)
+        for (x, y), seen in zip(landmarks[k].tolist(), visible[k].tolist(), strict=True):
+            x, y = x * scale, y * scale
+            if seen:
+                draw.ellipse((x - 3, y - 3, x + 3, y + 3), fill=(0, 255, 0))
+            else:
+                draw.line((x - 4, y - 4, x + 4, y + 4), fill=(255, 0, 0), width=2)
+                draw.line((x - 4, y + 4, x + 4, y - 4), fill=(255, 0, 0), width=2)
+        out.append(im)
+    return out

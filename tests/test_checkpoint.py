@@ -1,0 +1,110 @@
+"""Checkpoints: atomic, resumable to the same result, and loud about bad files."""
+
+import signal
+
+import pytest
+import torch
+from conftest import run_cli
+
+from faceid_lab.train.checkpoint import CheckpointError, TrainCheckpoint, atomic_save, load_checkpoint
+
+TINY = ["--identities", "5", "--images-per-identity", "8", "--resolution", "32", "--width", "8",
+        "--steps", "30", "--batch", "16", "--save-every-steps", "10"]
+
+
+def _weights(path):
+    return load_checkpoint(path)["modules"]["net"]
+
+
+def test_sigkill_mid_run_resumes_to_the_same_result(tmp_path):
+    clean, crashed = tmp_path / "clean.pt", tmp_path / "crashed.pt"
+    run_cli("train", "classifier", "--out", str(clean), *TINY)
+
+    killed = run_cli("train", "classifier", "--out", str(crashed), *TINY,
+                     env={"FACEID_LAB_KILL_AT_STEP": "23"}, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    partial = load_checkpoint(crashed)
+    assert partial["step"] == 20 and not partial["finished"]  # the last save before the kill
+
+    run_cli("train", "classifier", "--out", str(crashed), *TINY)
+    assert load_checkpoint(crashed)["finished"]
+    a, b = _weights(clean), _weights(crashed)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def _module_and_ckpt(path, config=None, kind="toy-net"):
+    net = torch.nn.Linear(3, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    return net, opt, TrainCheckpoint(path, kind=kind, config=config or {"lr": 0.1},
+                                     modules={"net": net}, optimizers={"opt": opt}, save_every_s=1e9)
+
+
+def test_finished_checkpoint_is_loaded_not_retrained(tmp_path):
+    path = tmp_path / "m.pt"
+    net, _, ckpt = _module_and_ckpt(path)
+    with torch.no_grad():
+        net.weight.fill_(0.5)
+    ckpt.finish(7, metrics={"acc": 1.0})
+    net2, _, ckpt2 = _module_and_ckpt(path)
+    assert ckpt2.resume() == 7 and ckpt2.finished and ckpt2.metrics == {"acc": 1.0}
+    assert torch.all(net2.weight == 0.5)
+
+
+def test_time_based_save(tmp_path):
+    path = tmp_path / "m.pt"
+    _, _, ckpt = _module_and_ckpt(path)
+    ckpt.save_every_s = 0.0
+    assert ckpt.step_done(1) and load_checkpoint(path)["step"] == 1
+
+
+def test_atomic_save_leaves_no_temporary_files(tmp_path):
+    atomic_save({"a": torch.ones(2)}, tmp_path / "x.pt")
+    assert [p.name for p in tmp_path.iterdir()] == ["x.pt"]
+
+
+def test_corrupt_checkpoint_names_the_file_and_the_fix(tmp_path):
+    path = tmp_path / "judge.pt"
+    _, _, ckpt = _module_and_ckpt(path)
+    ckpt.save(3)
+    path.write_bytes(path.read_bytes()[:100])  # truncated, as after a crash mid-copy
+    with pytest.raises(CheckpointError, match=r"judge\.pt is not a readable checkpoint.*delete it"):
+        _module_and_ckpt(path)[2].resume()
+
+
+def test_foreign_file_is_refused(tmp_path):
+    path = tmp_path / "other.pt"
+    torch.save({"state_dict": {}}, path)
+    with pytest.raises(CheckpointError, match=r"other\.pt is not a faceid-lab checkpoint"):
+        load_checkpoint(path)
+
+
+def test_checkpoint_of_another_model_is_refused(tmp_path):
+    path = tmp_path / "m.pt"
+    _module_and_ckpt(path, kind="autoencoder")[2].save(1)
+    with pytest.raises(CheckpointError, match=r"m\.pt holds a 'autoencoder' model, not a 'toy-net'"):
+        _module_and_ckpt(path)[2].resume()
+
+
+def test_checkpoint_of_another_config_is_refused(tmp_path):
+    path = tmp_path / "m.pt"
+    _module_and_ckpt(path, config={"lr": 0.1})[2].save(1)
+    with pytest.raises(CheckpointError, match="another config"):
+        _module_and_ckpt(path, config={"lr": 0.2})[2].resume()
+
+
+def test_missing_checkpoint_message(tmp_path):
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        load_checkpoint(tmp_path / "nope.pt")
+
+
+def test_loading_is_weights_only(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (print, ("code ran",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "faceid-lab-checkpoint", "payload": Evil()}, path)
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+        load_checkpoint(path)

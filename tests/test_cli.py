@@ -1,0 +1,36 @@
+import json
+import re
+
+from conftest import run_cli
+from PIL import Image
+
+
+def test_synth_grid_writes_a_picture(tmp_path):
+    out = tmp_path / "grid.png"
+    run_cli("synth", "grid", "--out", str(out), "--identities", "3", "--resolution", "32")
+    im = Image.open(out)
+    assert im.width > 8 * 64 and im.height > 3 * 64
+
+
+def test_bench_render_prints_throughput():
+    out = run_cli("bench", "render", "--resolution", "32", "--batch", "16", "--repeats", "2").stdout
+    assert re.search(r"^render: \d+ img/s", out, re.M), out
+
+
+def test_synth_shard_command(tmp_path):
+    out = run_cli("synth", "shard", "--out", str(tmp_path / "s"), "--identities", "2",
+                  "--images-per-identity", "3", "--resolution", "32").stdout
+    assert "6 images at 32 px" in out
+
+
+def test_evaluate_synthfaces_reports_json():
+    out = run_cli("evaluate", "synthfaces", "--identities", "4", "--images-per-identity", "6",
+                  "--test-identities", "3", "--resolution", "32", "--steps", "4").stdout
+    result = json.loads(out)
+    for key in ("pixel_1nn_accuracy", "cnn_closed_set_accuracy", "unseen_verification_auc"):
+        assert 0 <= result[key] <= 1
+
+
+def test_course_run_unknown_notebook_is_a_clear_error():
+    proc = run_cli("course", "run", "--only", "nonexistent", check=False)
+    assert proc.returncode != 0 and "no notebook" in proc.stderr
