@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     e = ev.add_parser("synthfaces", help="learnable but not trivial: CNN vs pixel 1-NN, unseen-identity AUC")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--identities", type=int, default=100)
-    e.add_argument("--images-per-identity", type=int, default=80)
+    e.add_argument("--images-per-identity", type=int, default=160)
     e.add_argument("--test-identities", type=int, default=50)
     e.add_argument("--resolution", type=int, default=64)
     e.add_argument("--train-seconds", type=float, default=180.0)

@@ -11,7 +11,7 @@ from .data.datasets import SynthSplit, render_split
 from .train.classifier import ClassifierConfig, embed, predict, train_classifier
 
 
-def evaluate_synthfaces(seed: int = 0, identities: int = 100, images_per_identity: int = 80,
+def evaluate_synthfaces(seed: int = 0, identities: int = 100, images_per_identity: int = 160,
                         heldout_per_identity: int = 10, test_identities: int = 50,
                         test_per_identity: int = 10, resolution: int = 64, train_seconds: float = 180.0,
                         steps: int = 850, width: int = 24, batch: int = 128,
