@@ -190,11 +190,21 @@ exercises.check_landmark_visibility(hidden_landmarks)
 md("""
 ## 4. Real faces are opt-in
 Everything in this course runs on SynthFaces: no download, and no real person's face. Real
-photos (CelebA, LFW) and your own videos are an option for later notebooks; each comes with its
-licence terms (CelebA and LFW are for non-commercial research and education), and faces of real
-people deserve care: use only photos of people who agreed, and label what you synthesise.
-Notebook 09 returns to this.
+photos and your own videos are an option: `faceid-lab prepare celeba|lfw|folder|video` detects
+and aligns faces (dlib's 5-point landmarks, with the `real` extra) into the same kind of shard
+SynthFaces uses, and prints the dataset's licence first (CelebA and LFW: non-commercial research
+and education). Faces of real people deserve care: use only photos of people who agreed, and
+label what you synthesise. Notebook 09 returns to this.
 
+Which real-data tools does this machine have?
+""")
+code("""
+from faceid_lab.data.align import dlib_available
+
+print("dlib 5-point alignment and real-face judge:", "yes" if dlib_available() else
+      "no (pip install 'faceid-lab[real]'; an OpenCV face box is the fallback)")
+""")
+md("""
 **Next:** notebook 01 trains the classic deepfake on two SynthFaces people and compares its
 swaps with the ground truth you just rendered.
 """)

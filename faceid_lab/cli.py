@@ -24,10 +24,9 @@ def _synth_shard(a: argparse.Namespace) -> int:
 
     split = SynthSplit(a.seed, a.identities, a.images_per_identity, a.part)
     began = time.perf_counter()
-    shard = make_synth_shard(a.out, split, a.resolution, device=a.device,
-                             progress=lambda done, total: print(f"\r{done}/{total}", end="", flush=True))
+    shard = make_synth_shard(a.out, split, a.resolution, device=a.device, progress=_progress_printer())
     seconds = time.perf_counter() - began
-    print(f"\n{shard.path}: {len(shard)} images at {a.resolution} px in {seconds:.1f} s "
+    print(f"{shard.path}: {len(shard)} images at {a.resolution} px in {seconds:.1f} s "
           f"({len(shard) / max(seconds, 1e-9):.0f} img/s)")
     return 0
 
@@ -108,6 +107,44 @@ def _course_run(a: argparse.Namespace) -> int:
     return 0 if all(r.status == "ok" for r in results) else 1
 
 
+def _progress_printer():
+    """`\rdone/total` on a terminal; nothing when the output goes to a file or a notebook log."""
+    if not sys.stdout.isatty():
+        return None
+    return lambda done, total: print(f"\r{done}/{total}", end="\n" if done == total else "", flush=True)
+
+
+def _prepare(a: argparse.Namespace) -> int:
+    from .data import real
+
+    work = Path(a.out)
+    if a.what == "celeba":
+        sources = real.celeba_sources(a.root, a.identity_file, a.min_images_per_identity, a.max_identities)
+    elif a.what == "lfw":
+        sources = real.lfw_sources(a.root, a.min_images_per_identity)
+    elif a.what == "folder":
+        sources = real.folder_sources(a.root)
+    else:
+        names = a.names or [Path(v).stem for v in a.videos]
+        if len(names) != len(a.videos):
+            raise SystemExit(f"--names gives {len(names)} names for {len(a.videos)} videos; give one per video")
+        sources = real.video_sources(a.videos, names, work.parent / f"{work.name}_frames", a.every, a.max_frames)
+    print(real.LICENCES[a.what])
+    report = real.prepare(sources, work, a.what, {"source": a.what, "root": str(getattr(a, "root", ""))},
+                          size=a.size, margin=a.margin, backend=a.backend, min_face=a.min_face,
+                          workers=a.workers,
+                          progress=_progress_printer())
+    print(report)
+    return 0
+
+
+def _evaluate_real(a: argparse.Namespace) -> int:
+    from .evaluate import evaluate_real_shard
+
+    print(json.dumps(evaluate_real_shard(a.shard), indent=1))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="faceid-lab", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -165,6 +202,37 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--save-every-steps", type=int, default=None)
     t.set_defaults(fn=_train_classifier)
 
+    e = ev.add_parser("real", help="a prepared real-face shard: alignment error and the dlib judge")
+    e.add_argument("--shard", required=True)
+    e.set_defaults(fn=_evaluate_real)
+
+    pr = sub.add_parser("prepare", help="real faces to an aligned shard (resumable; bad files are "
+                        "counted, never fatal)").add_subparsers(dest="what", required=True)
+    for name, text in (("celeba", "CelebA: img_celeba/ (wild) or img_align_celeba/ + identity_CelebA.txt"),
+                       ("lfw", "LFW: a <Person_Name>/<image>.jpg tree (or torchvision / scikit-learn's)"),
+                       ("folder", "one sub-folder per person, any image files"),
+                       ("video", "frames of one video per person with ffmpeg (two videos: the A/B pair)")):
+        q = pr.add_parser(name, help=text, description=text)
+        if name == "video":
+            q.add_argument("videos", nargs="+", help="video files, one per person")
+            q.add_argument("--names", nargs="+", help="person names (default: the file names)")
+            q.add_argument("--every", type=int, default=1, help="keep every k-th frame")
+            q.add_argument("--max-frames", type=int, default=None, help="at most this many frames per video")
+        else:
+            q.add_argument("--root", required=True, help="the dataset folder")
+        if name in ("celeba", "lfw"):
+            q.add_argument("--min-images-per-identity", type=int, default=1)
+        if name == "celeba":
+            q.add_argument("--identity-file", default=None, help="default: ROOT/identity_CelebA.txt")
+            q.add_argument("--max-identities", type=int, default=None)
+        q.add_argument("--out", required=True, help="shard folder (resumed if unfinished)")
+        q.add_argument("--size", type=int, default=64, help="crop side in pixels (64 or 128)")
+        q.add_argument("--margin", type=float, default=0.25, help="context around the face (dlib's padding)")
+        q.add_argument("--min-face", type=int, default=40, help="skip faces narrower than this (pixels)")
+        q.add_argument("--backend", choices=["auto", "dlib", "opencv"], default="auto")
+        q.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+        q.set_defaults(fn=_prepare)
+
     x = sub.add_parser("exercises", help="student notebooks from the reference solutions")
     x.add_argument("action", choices=["build", "check"])
     x.set_defaults(fn=_exercises)
@@ -183,7 +251,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.fn(args)
+    from .data.real import DataError
+    from .data.shards import ShardError
+    from .train.checkpoint import CheckpointError
+
+    try:
+        return args.fn(args)
+    except (DataError, ShardError, CheckpointError, FileNotFoundError) as e:
+        print(f"faceid-lab: {e}", file=sys.stderr)  # a clear message, not a traceback
+        return 2
 
 
 if __name__ == "__main__":

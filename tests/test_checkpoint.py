@@ -4,8 +4,8 @@ import signal
 
 import pytest
 import torch
-from conftest import run_cli
 
+from conftest import run_cli
 from faceid_lab.train.checkpoint import CheckpointError, TrainCheckpoint, atomic_save, load_checkpoint
 
 TINY = ["--identities", "5", "--images-per-identity", "8", "--resolution", "32", "--width", "8",

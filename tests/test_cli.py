@@ -1,8 +1,9 @@
 import json
 import re
 
-from conftest import run_cli
 from PIL import Image
+
+from conftest import run_cli
 
 
 def test_synth_grid_writes_a_picture(tmp_path):

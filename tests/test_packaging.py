@@ -3,6 +3,7 @@
 import re
 
 import tomllib
+
 from conftest import ROOT, run_cli
 
 CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name
