@@ -81,6 +81,37 @@ def _train_classifier(a: argparse.Namespace) -> int:
     return 0
 
 
+def _train_judge(a: argparse.Namespace) -> int:
+    from .judge import load_synth_judge
+
+    judge = load_synth_judge(a.profile, a.device, progress=sys.stderr.isatty())
+    print(json.dumps(judge.provenance))
+    return 0
+
+
+def _train_pose(a: argparse.Namespace) -> int:
+    from . import course
+    from .train.pose import load_pose
+
+    load_pose(a.profile, a.device, progress=sys.stderr.isatty())
+    print(json.dumps({"checkpoint": str(course.path("checkpoints", f"pose_{a.profile or course.profile()}.pt"))}))
+    return 0
+
+
+def _evaluate_judge(a: argparse.Namespace) -> int:
+    from .evaluate import evaluate_judge
+
+    print(json.dumps(evaluate_judge(a.profile, device=a.device), indent=1))
+    return 0
+
+
+def _evaluate_pose(a: argparse.Namespace) -> int:
+    from .evaluate import evaluate_pose
+
+    print(json.dumps(evaluate_pose(a.profile, device=a.device), indent=1))
+    return 0
+
+
 def _exercises(a: argparse.Namespace) -> int:
     from .notebooks import build_exercises
 
@@ -232,6 +263,19 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--backend", choices=["auto", "dlib", "opencv"], default="auto")
         q.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
         q.set_defaults(fn=_prepare)
+
+    for name, fn, text in (("judge", _train_judge, "the SynthFaces judge of a profile (train-or-load)"),
+                           ("pose", _train_pose, "P, the pose/expression regressor of a profile (train-or-load)")):
+        q = tr.add_parser(name, help=text)
+        q.add_argument("--profile", choices=["ci", "cpu", "gpu"], default=None, help="default: auto")
+        q.add_argument("--device", default="cpu")
+        q.set_defaults(fn=fn)
+    for name, fn, text in (("judge", _evaluate_judge, "the judge on unseen identities: ROC AUC, TAR, retrieval"),
+                           ("pose", _evaluate_pose, "P on unseen identities: mean absolute errors")):
+        q = ev.add_parser(name, help=text)
+        q.add_argument("--profile", choices=["ci", "cpu", "gpu"], default=None, help="default: auto")
+        q.add_argument("--device", default="cpu")
+        q.set_defaults(fn=fn)
 
     x = sub.add_parser("exercises", help="student notebooks from the reference solutions")
     x.add_argument("action", choices=["build", "check"])

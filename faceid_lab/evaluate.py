@@ -107,3 +107,32 @@ def evaluate_real_shard(path: str, judge_margin: float | None = None) -> dict:
         "judge_loo_top1": round(metrics.leave_one_out_retrieval(features, labels), 4),
         "judge_seconds": round(time.perf_counter() - began, 1),
     }
+
+
+def evaluate_judge(profile: str | None = None, identities: int = 50, images_per_identity: int = 10,
+                   device: str = "cpu") -> dict:
+    """The SynthFaces judge on the course world's unseen test identities (seed 0): verification
+    over all pairs, TAR at FAR 1e-2 and 1e-3, leave-one-out top-1 retrieval."""
+    from .judge import load_synth_judge
+
+    judge = load_synth_judge(profile, device, progress=False)
+    r, labels, _, _ = render_split(SynthSplit(0, identities, images_per_identity, "test"), 64)
+    features = judge.embed(r.image)
+    report = metrics.verification_report(features, labels)
+    return {"judge": judge.name, "provenance": judge.provenance, "test_identities": identities,
+            "test_images": len(labels), "auc": round(report["auc"], 4),
+            "tar_at_far_1e-2": round(report["tar_at_far_1e-2"], 4),
+            "tar_at_far_1e-3": round(report["tar_at_far_1e-3"], 4),
+            "genuine_mean": round(report["genuine_mean"], 4), "impostor_mean": round(report["impostor_mean"], 4),
+            "loo_top1": round(metrics.leave_one_out_retrieval(features, labels), 4)}
+
+
+def evaluate_pose(profile: str | None = None, identities: int = 50, images_per_identity: int = 20,
+                  device: str = "cpu") -> dict:
+    """P on unseen test identities: mean absolute error per output (degrees for the angles)."""
+    from .train.pose import load_pose, pose_errors, pose_targets, predict_pose
+
+    net = load_pose(profile, device, progress=False)
+    r, _, _, nuisance = render_split(SynthSplit(0, identities, images_per_identity, "test"), 64)
+    predicted = predict_pose(net, r.image, device=device)
+    return {"test_images": len(predicted), **pose_errors(predicted, pose_targets(nuisance.to_vector()))}

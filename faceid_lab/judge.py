@@ -60,3 +60,75 @@ class DlibJudge:
 
     def similarity(self, a, b) -> torch.Tensor:
         return (self.embed(a) * self.embed(b)).sum(1)
+
+
+# ----------------------------------------------------------------------------
+# The SynthFaces judge: an identity network of its own
+# ----------------------------------------------------------------------------
+
+JUDGE_WORLD_SEED = 7919  # its own SynthFaces world: none of its people appear anywhere else
+JUDGE_BUDGETS = {
+    "ci": {"identities": 30, "images_per_identity": 12, "steps": 40, "width": 16, "batch": 64},
+    "cpu": {"identities": 300, "images_per_identity": 60, "steps": 1200, "width": 32, "batch": 128},
+    "gpu": {"identities": 2000, "images_per_identity": 60, "steps": 20000, "width": 48, "batch": 256},
+}
+JUDGE_RESOLUTION = 64
+JUDGE_MARGIN = 0.2  # additive cosine margin: tighter identity clusters than plain softmax
+
+
+class SynthJudge:
+    """The independent judge for SynthFaces: an IdentityNet with its own width, seed and
+    world of identities, trained once per profile and never used as a training signal."""
+
+    def __init__(self, net, provenance: dict, device: str | torch.device = "cpu"):
+        self.net, self.provenance, self.device = net.eval().to(device), provenance, torch.device(device)
+        self.net.requires_grad_(False)
+        self.name = f"synthfaces-judge ({provenance['profile']}, width {provenance['width']})"
+
+    @torch.no_grad()
+    def embed(self, images, batch: int = 256) -> torch.Tensor:
+        """(N, 3, R, R) float in [0, 1] (any R; resized to 64) or uint8 -> (N, 256) unit features."""
+        x = images if isinstance(images, torch.Tensor) else torch.from_numpy(np.asarray(images))
+        if x.dtype == torch.uint8 and x.shape[-1] == 3:
+            x = x.permute(0, 3, 1, 2)
+        out = []
+        for a in range(0, len(x), batch):
+            xb = x[a:a + batch].to(self.device)
+            xb = xb.float() / 255 if xb.dtype == torch.uint8 else xb.float()
+            if xb.shape[-1] != JUDGE_RESOLUTION:
+                xb = F.interpolate(xb, size=JUDGE_RESOLUTION, mode="bilinear", antialias=True, align_corners=False)
+            out.append(self.net.features(xb).cpu())
+        return torch.cat(out)
+
+    def similarity(self, a, b) -> torch.Tensor:
+        return (self.embed(a) * self.embed(b)).sum(1)
+
+
+def load_synth_judge(profile: str | None = None, device: str | torch.device = "cpu",
+                     progress: bool = True) -> SynthJudge:
+    """Train-or-load the SynthFaces judge of a profile (FACEID_LAB_HOME/checkpoints/judge_<profile>.pt)."""
+    from . import __version__, course
+    from .data.datasets import SynthSplit, render_split
+    from .train.checkpoint import checkpoint_finished
+    from .train.classifier import ClassifierConfig, train_classifier
+
+    profile = profile or course.profile()
+    budget = JUDGE_BUDGETS[profile]
+    cfg = ClassifierConfig(num_classes=budget["identities"], width=budget["width"], margin=JUDGE_MARGIN,
+                           steps=budget["steps"], batch=budget["batch"], seed=JUDGE_WORLD_SEED)
+    path = course.path("checkpoints", f"judge_{profile}.pt")
+    images = labels = None
+    if not checkpoint_finished(path):
+        split = SynthSplit(JUDGE_WORLD_SEED, budget["identities"], budget["images_per_identity"], "train")
+        r, labels, _, _ = render_split(split, JUDGE_RESOLUTION)
+        images = r.to_uint8().permute(0, 3, 1, 2).contiguous()
+    else:
+        images, labels = torch.zeros(1, 3, JUDGE_RESOLUTION, JUDGE_RESOLUTION, dtype=torch.uint8), torch.zeros(1).long()
+    net, history = train_classifier(images, labels, cfg, checkpoint=path, device=device, progress=progress)
+    provenance = {"profile": profile, "world_seed": JUDGE_WORLD_SEED, "identities": budget["identities"],
+                  "images": budget["identities"] * budget["images_per_identity"], "width": budget["width"],
+                  "margin": JUDGE_MARGIN, "steps": budget["steps"], "resolution": JUDGE_RESOLUTION,
+                  "checkpoint": str(path), "package": __version__,
+                  "train_seconds": round(history.get("seconds", 0.0), 1),
+                  "used_as_training_signal": False}
+    return SynthJudge(net, provenance, device)

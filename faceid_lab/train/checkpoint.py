@@ -183,3 +183,9 @@ def _unwrap(module: torch.nn.Module) -> torch.nn.Module:
     """The plain module inside DistributedDataParallel or torch.compile wrappers."""
     module = getattr(module, "module", module)
     return getattr(module, "_orig_mod", module)
+
+
+def checkpoint_finished(path: str | Path) -> bool:
+    """True if `path` holds a finished faceid-lab checkpoint (train-or-load: then only load).
+    A corrupt or foreign file raises CheckpointError with its message."""
+    return Path(path).exists() and bool(load_checkpoint(path).get("finished"))
