@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from .data.align import DLIB_PADDING, _models_folder, dlib_available, to_dlib_chips
+from .images import to_uint8_hwc
 
 
 class Judge(Protocol):
@@ -25,18 +26,6 @@ class Judge(Protocol):
     def embed(self, images: torch.Tensor | np.ndarray) -> torch.Tensor: ...
 
     def similarity(self, a, b) -> torch.Tensor: ...
-
-
-def _as_uint8_hwc(images) -> np.ndarray:
-    """(N, 3, H, W) float in [0, 1] tensors, or (N, H, W, 3) uint8 arrays -> (N, H, W, 3) uint8."""
-    if isinstance(images, torch.Tensor):
-        x = images.detach().cpu()
-        if x.dtype != torch.uint8:
-            x = (x.clamp(0, 1) * 255 + 0.5).to(torch.uint8)
-        if x.shape[1] == 3 and x.shape[-1] != 3:
-            x = x.permute(0, 2, 3, 1)
-        return np.ascontiguousarray(x.numpy())
-    return np.ascontiguousarray(np.asarray(images, dtype=np.uint8))
 
 
 class DlibJudge:
@@ -54,7 +43,7 @@ class DlibJudge:
         self.margin, self.jitters = margin, jitters
 
     def embed(self, images) -> torch.Tensor:
-        chips = to_dlib_chips(_as_uint8_hwc(images), self.margin)
+        chips = to_dlib_chips(to_uint8_hwc(images), self.margin)
         feats = [np.asarray(self._net.compute_face_descriptor(c, self.jitters)) for c in chips]
         return F.normalize(torch.tensor(np.stack(feats), dtype=torch.float32), dim=1)
 

@@ -93,3 +93,25 @@ def leave_one_out_retrieval(features: torch.Tensor, labels: torch.Tensor) -> flo
     sim = cosine_similarity_matrix(features)
     sim.fill_diagonal_(-float("inf"))
     return (labels[sim.argmax(1)] == labels).float().mean().item()
+
+
+def _gaussian_window(size: int = 11, sigma: float = 1.5, channels: int = 3, device=None, dtype=None) -> torch.Tensor:
+    x = torch.arange(size, dtype=torch.float32, device=device) - size // 2
+    g = torch.exp(-(x ** 2) / (2 * sigma ** 2))
+    g = g / g.sum()
+    return (g[:, None] * g[None, :]).expand(channels, 1, size, size).to(dtype or torch.float32).contiguous()
+
+
+def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 11, reduce: bool = True) -> torch.Tensor:
+    """Structural similarity of images in [0, 1] (B, C, H, W): Gaussian window 11, sigma 1.5
+    (Wang et al. 2004). Mean over everything, or per image with reduce=False. Differentiable."""
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    ch = a.shape[1]
+    w = _gaussian_window(window, 1.5, ch, a.device, a.dtype)
+    mu_a = F.conv2d(a, w, groups=ch)
+    mu_b = F.conv2d(b, w, groups=ch)
+    var_a = F.conv2d(a * a, w, groups=ch) - mu_a ** 2
+    var_b = F.conv2d(b * b, w, groups=ch) - mu_b ** 2
+    cov = F.conv2d(a * b, w, groups=ch) - mu_a * mu_b
+    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
+    return s.mean() if reduce else s.flatten(1).mean(1)

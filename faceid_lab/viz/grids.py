@@ -8,24 +8,14 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-
-def _to_uint8(images: torch.Tensor | np.ndarray) -> np.ndarray:
-    """(N, 3, H, W) float in [0, 1] or (N, H, W, 3) uint8 -> (N, H, W, 3) uint8."""
-    if isinstance(images, torch.Tensor):
-        images = images.detach().cpu()
-        if images.dtype != torch.uint8:
-            images = (images.clamp(0, 1) * 255 + 0.5).to(torch.uint8)
-        if images.shape[1] == 3 and images.shape[-1] != 3:
-            images = images.permute(0, 2, 3, 1)
-        images = images.numpy()
-    return np.asarray(images, dtype=np.uint8)
+from ..images import to_uint8_hwc
 
 
 def image_grid(images: torch.Tensor | np.ndarray, ncol: int, scale: int = 1, pad: int = 2,
                labels: list[str] | None = None, row_labels: list[str] | None = None) -> Image.Image:
     """Tile N images row by row into one picture; optional caption under each image and
     label left of each row."""
-    arr = _to_uint8(images)
+    arr = to_uint8_hwc(images)
     n, h, w, _ = arr.shape
     nrow = (n + ncol - 1) // ncol
     cap = 12 if labels else 0
@@ -59,7 +49,7 @@ def show_images(images, ncol: int = 8, **kwargs) -> Image.Image:
 
 def with_landmarks(images, landmarks: torch.Tensor, visible: torch.Tensor, scale: int = 4) -> list[Image.Image]:
     """Upscale each image and mark its landmarks: green dot visible, red cross hidden."""
-    arr = _to_uint8(images)
+    arr = to_uint8_hwc(images)
     out = []
     for k in range(len(arr)):
         im = Image.fromarray(arr[k]).resize((arr.shape[2] * scale, arr.shape[1] * scale), Image.NEAREST)

@@ -1,0 +1,81 @@
+"""Swapping and blending: the swapped face, colour-matched and blended back into the frame."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+from .models.autoencoder import FaceSwapAutoencoder
+
+
+@torch.no_grad()
+def swap(model: FaceSwapAutoencoder, faces: torch.Tensor, to: str,
+         batch: int = 128) -> tuple[torch.Tensor, torch.Tensor]:
+    """Faces (N, 3, R, R) in [0, 1] through the shared encoder and `to`'s decoder:
+    (swapped faces (N, 3, R, R), masks (N, 1, R, R); ones if the model has no mask head)."""
+    model.eval()
+    device = next(model.parameters()).device
+    out, masks = [], []
+    for a in range(0, len(faces), batch):
+        face, mask = model(faces[a:a + batch].to(device).float(), to)
+        out.append(face.float().cpu())
+        masks.append((mask if mask is not None else torch.ones_like(face[:, :1])).float().cpu())
+    return torch.cat(out), torch.cat(masks)
+
+
+def _to_u8(x: torch.Tensor) -> np.ndarray:
+    """(3, H, W) float [0, 1] -> (H, W, 3) uint8."""
+    return (x.detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+
+
+def _to_float(x: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(x.astype(np.float32) / 255).permute(2, 0, 1)
+
+
+def match_colour(source: np.ndarray, target: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Reinhard colour transfer in Lab: give `source` (H, W, 3 uint8) the per-channel mean and
+    standard deviation that `target` has inside the mask (H, W) in [0, 1]."""
+    m = mask > 0.5
+    if m.sum() < 16:
+        return source
+    src = cv2.cvtColor(source, cv2.COLOR_RGB2LAB).astype(np.float32)
+    tgt = cv2.cvtColor(target, cv2.COLOR_RGB2LAB).astype(np.float32)
+    s_mean, s_std = src[m].mean(0), src[m].std(0) + 1e-3
+    t_mean, t_std = tgt[m].mean(0), tgt[m].std(0) + 1e-3
+    out = (src - s_mean) / s_std * t_std + t_mean
+    return cv2.cvtColor(np.clip(out, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+
+def feather(mask: np.ndarray, erode: int = 1, blur: int = 5) -> np.ndarray:
+    """Shrink a [0, 1] mask a little and soften its edge: the alpha of a feathered blend."""
+    m = (mask > 0.5).astype(np.uint8)
+    if erode:
+        m = cv2.erode(m, np.ones((3, 3), np.uint8), iterations=erode)
+    k = blur | 1
+    return cv2.GaussianBlur(m.astype(np.float32), (k, k), 0)
+
+
+def blend(frame: torch.Tensor, face: torch.Tensor, mask: torch.Tensor, method: str = "poisson",
+          colour: bool = True) -> torch.Tensor:
+    """Put `face` (3, R, R) into `frame` (3, R, R) where `mask` (1 or (1, R, R)) says.
+
+    method: "alpha" (a feathered alpha blend) or "poisson" (cv2.seamlessClone: the gradients of
+    the face, the boundary colours of the frame). colour: Lab mean/std matching first."""
+    f, s = _to_u8(frame), _to_u8(face)
+    m = mask.detach().cpu().reshape(mask.shape[-2:]).numpy()
+    if colour:
+        s = match_colour(s, f, m)
+    if method == "alpha":
+        a = feather(m)[..., None]
+        return _to_float((a * s + (1 - a) * f + 0.5).astype(np.uint8))
+    if method != "poisson":
+        raise ValueError(f"method must be 'alpha' or 'poisson', not {method!r}")
+    binary = (feather(m, erode=1, blur=1) > 0.5).astype(np.uint8) * 255
+    binary[[0, -1], :] = 0  # seamlessClone needs the mask clear of the border
+    binary[:, [0, -1]] = 0
+    if binary.sum() == 0:
+        return frame.detach().cpu().clone()
+    ys, xs = np.nonzero(binary)
+    centre = (int((xs.min() + xs.max() + 1) // 2), int((ys.min() + ys.max() + 1) // 2))
+    return _to_float(cv2.seamlessClone(s, f, binary, centre, cv2.NORMAL_CLONE))

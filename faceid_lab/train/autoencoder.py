@@ -1,0 +1,145 @@
+"""Training the 1.5 autoencoders: both people in one explicit loop.
+
+Each step takes a batch of A's faces and a batch of B's, warps each at random
+(the target is the unwarped face), and updates the shared encoder with both
+people's losses and each decoder with its own: MAE + (1 - SSIM) on the face, plus
+an L1 loss on the mask when ground-truth masks are given. AMP on CUDA (bf16 where
+supported, fp16 with a gradient scaler otherwise); checkpoints by time, resume.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from ..data.augment import random_warp
+from ..metrics import ssim
+from ..models.autoencoder import FaceSwapAutoencoder
+from .checkpoint import TrainCheckpoint
+from .classifier import batch_indices
+
+
+@dataclass
+class AutoencoderConfig:
+    width: float = 0.25
+    resolution: int = 64
+    mask: bool = True
+    steps: int = 3000
+    batch: int = 32
+    lr: float = 5e-4
+    ssim_weight: float = 1.0
+    mask_weight: float = 0.5
+    warp_strength: float = 0.06
+    seed: int = 0
+
+
+def amp_context(device: torch.device):
+    """(autocast context, GradScaler or None): bf16 where the GPU has it, else fp16 + scaler;
+    plain float32 on CPU."""
+    if device.type != "cuda":
+        return contextlib.nullcontext(), None
+    if torch.cuda.is_bf16_supported():
+        return torch.autocast("cuda", dtype=torch.bfloat16), None
+    return torch.autocast("cuda", dtype=torch.float16), torch.amp.GradScaler("cuda")
+
+
+def _batch(faces: torch.Tensor, masks: torch.Tensor | None, step: int, cfg: AutoencoderConfig, salt: int,
+           device: torch.device) -> torch.Tensor:
+    idx = batch_indices(step, len(faces), cfg.batch, cfg.seed * 7 + salt)
+    x = faces[idx].to(device, non_blocking=True)
+    x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
+    if masks is not None:
+        m = masks[idx].to(device, non_blocking=True)
+        m = m.float() / 255 if m.dtype == torch.uint8 else m.float()
+        x = torch.cat([x, m.reshape(len(idx), 1, *x.shape[-2:])], 1)
+    return x
+
+
+def train_autoencoder(faces_a: torch.Tensor, faces_b: torch.Tensor, cfg: AutoencoderConfig,
+                      masks_a: torch.Tensor | None = None, masks_b: torch.Tensor | None = None,
+                      checkpoint: str | Path | None = None, device: str | torch.device = "cpu",
+                      save_every_s: float = 120.0, save_every_steps: int | None = None, log_every: int = 50,
+                      on_log: Callable[[int, dict, FaceSwapAutoencoder], None] | None = None,
+                      progress: bool = False) -> tuple[FaceSwapAutoencoder, dict]:
+    """Train (or load, or resume) the shared-encoder autoencoder on A's and B's faces
+    (N, 3, R, R) uint8 or float, with optional masks (N, R, R) or (N, 1, R, R).
+    `on_log(step, history, model)` is called every `log_every` steps (live previews)."""
+    device = torch.device(device)
+    torch.manual_seed(cfg.seed)
+    model = FaceSwapAutoencoder(cfg.width, cfg.resolution, cfg.mask).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
+    autocast, scaler = amp_context(device)
+    history = {"step": [], "loss_a": [], "loss_b": [], "seconds": 0.0}
+    ckpt, start = None, 0
+    if checkpoint is not None:
+        ckpt = TrainCheckpoint(checkpoint, kind="faceswap-autoencoder", config=asdict(cfg),
+                               modules={"model": model}, optimizers={"opt": opt}, scaler=scaler,
+                               save_every_s=save_every_s, save_every_steps=save_every_steps)
+        start = ckpt.resume()
+        history = ckpt.extra.get("history", history)
+        if ckpt.finished:
+            return model.eval(), history
+    use_masks = cfg.mask and masks_a is not None and masks_b is not None
+    gen = torch.Generator().manual_seed(cfg.seed)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=start, desc="autoencoder", leave=False)
+    began = time.perf_counter()
+    sums = torch.zeros(2, device=device)
+    count = 0
+    model.train()
+    for step in range(start, cfg.steps):
+        gen.manual_seed(cfg.seed * 1_000_003 + step)  # the warps of step s: same after a resume
+        losses = []
+        for person, faces, masks, salt in (("A", faces_a, masks_a, 1), ("B", faces_b, masks_b, 2)):
+            x = _batch(faces, masks if use_masks else None, step, cfg, salt, device)
+            warped, target = random_warp(x, cfg.warp_strength, generator=gen)
+            with autocast:
+                face, mask = model(warped[:, :3], person)
+            face = face.float()
+            loss = F.l1_loss(face, target[:, :3]) + cfg.ssim_weight * (1 - ssim(face, target[:, :3]))
+            if use_masks and mask is not None:
+                loss = loss + cfg.mask_weight * F.l1_loss(mask.float(), target[:, 3:])
+            losses.append(loss)
+        total = losses[0] + losses[1]
+        opt.zero_grad(set_to_none=True)
+        if scaler is not None:
+            scaler.scale(total).backward()
+            scaler.step(opt)
+            scaler.update()
+        else:
+            total.backward()
+            opt.step()
+        sums += torch.stack([losses[0].detach(), losses[1].detach()])
+        count += 1
+        done = step + 1
+        if done % log_every == 0 or done == cfg.steps:
+            a, b = (sums / count).tolist()
+            history["step"].append(done)
+            history["loss_a"].append(a)
+            history["loss_b"].append(b)
+            sums.zero_()
+            count = 0
+            if bar is not None:
+                bar.set_postfix(loss_a=f"{a:.3f}", loss_b=f"{b:.3f}")
+            if on_log is not None:
+                on_log(done, history, model)
+                model.train()
+        if bar is not None:
+            bar.update(1)
+        if ckpt is not None:
+            ckpt.step_done(done, extra={"history": history})
+    if bar is not None:
+        bar.close()
+    history["seconds"] = history.get("seconds", 0.0) + time.perf_counter() - began
+    if ckpt is not None:
+        ckpt.finish(cfg.steps, extra={"history": history})
+    return model.eval(), history
