@@ -55,6 +55,14 @@ def _bench_render(a: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_train(a: argparse.Namespace) -> int:
+    from .bench import bench_train, format_result
+
+    for r in bench_train(a.game, a.resolution, a.batch, a.device, a.steps, a.warmup, a.compile):
+        print(format_result(r), flush=True)
+    return 0
+
+
 def _evaluate_synthfaces(a: argparse.Namespace) -> int:
     from .evaluate import evaluate_synthfaces
 
@@ -205,6 +213,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--repeats", type=int, default=4)
     b.add_argument("--device", default="cpu")
     b.set_defaults(fn=_bench_render)
+
+    b = bench.add_parser("train", help="training images per second: fp32 eager vs the optimised path")
+    b.add_argument("game", choices=["identity", "autoencoder"])
+    b.add_argument("--resolution", type=int, default=64)
+    b.add_argument("--batch", type=int, default=64)
+    b.add_argument("--steps", type=int, default=10)
+    b.add_argument("--warmup", type=int, default=3)
+    b.add_argument("--device", default="cpu")
+    b.add_argument("--compile", action="store_true", help="also torch.compile the model in the optimised path")
+    b.set_defaults(fn=_bench_train)
 
     ev = sub.add_parser("evaluate", help="metrics as JSON").add_subparsers(dest="what", required=True)
     e = ev.add_parser("synthfaces", help="learnable but not trivial: CNN vs pixel 1-NN, unseen-identity AUC")

@@ -35,3 +35,14 @@ def test_evaluate_synthfaces_reports_json():
 def test_course_run_unknown_notebook_is_a_clear_error():
     proc = run_cli("course", "run", "--only", "nonexistent", check=False)
     assert proc.returncode != 0 and "no notebook" in proc.stderr
+
+
+def test_bench_train_prints_both_settings():
+    out = run_cli("bench", "train", "identity", "--resolution", "32", "--batch", "8", "--steps", "2",
+                  "--warmup", "1").stdout
+    lines = re.findall(r"^identity (fp32 eager|optimised \(channels_last\)): ([\d.]+) img/s", out, re.M)
+    assert [name for name, _ in lines] == ["fp32 eager", "optimised (channels_last)"], out
+    assert all(float(v) > 0 for _, v in lines)
+    out = run_cli("bench", "train", "autoencoder", "--resolution", "32", "--batch", "4", "--steps", "1",
+                  "--warmup", "1").stdout
+    assert out.count("img/s") == 2 and out.startswith("autoencoder fp32 eager: ")

@@ -1,0 +1,125 @@
+"""Training throughput: `faceid-lab bench train identity|autoencoder`.
+
+One line per setting, `NAME: X img/s`: fp32 eager, then the optimised path
+(channels_last; on CUDA also autocast, bf16 where supported else fp16 with a
+scaler; optionally torch.compile). Inputs are random tensors already on the
+device, so the figure is the model's step alone; data loading is measured
+separately (`bench render`). Warm-up steps are not timed; timing syncs once at
+the end, never inside the step.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from .data.augment import random_warp
+from .metrics import ssim
+from .models.autoencoder import FaceSwapAutoencoder
+from .models.identity import IdentityNet
+from .train.autoencoder import amp_context
+
+GAMES = ("identity", "autoencoder")
+
+
+def _update(loss: torch.Tensor, opt: torch.optim.Optimizer, scaler) -> None:
+    opt.zero_grad(set_to_none=True)
+    if scaler is None:
+        loss.backward()
+        opt.step()
+    else:
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+
+
+def _identity_step(resolution: int, batch: int, device: torch.device, channels_last: bool, amp: bool,
+                   compile: bool):
+    net = IdentityNet(num_classes=1000, width=32).to(device)
+    if channels_last:
+        net = net.to(memory_format=torch.channels_last)
+    features = torch.compile(net.features) if compile else net.features
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
+    x = torch.rand(batch, 3, resolution, resolution, device=device)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 1000, (batch,), device=device)
+    autocast, scaler = amp_context(device) if amp else (torch.autocast(device.type, enabled=False), None)
+
+    def step():
+        with autocast:
+            loss = F.cross_entropy(net.logits(features(x), y).float(), y)
+        _update(loss, opt, scaler)
+
+    return step, batch
+
+
+def _autoencoder_step(resolution: int, batch: int, device: torch.device, channels_last: bool, amp: bool,
+                      compile: bool, width: float = 1.0):
+    model = FaceSwapAutoencoder(width, resolution).to(device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    forward = torch.compile(model) if compile else model
+    opt = torch.optim.Adam(model.parameters(), lr=5e-4, betas=(0.5, 0.999))
+    faces = {p: torch.rand(batch, 3, resolution, resolution, device=device) for p in ("A", "B")}
+    autocast, scaler = amp_context(device) if amp else (torch.autocast(device.type, enabled=False), None)
+    gen = torch.Generator().manual_seed(0)
+
+    def step():
+        total = 0
+        for person, x in faces.items():
+            warped, target = random_warp(x, generator=gen)
+            if channels_last:
+                warped = warped.contiguous(memory_format=torch.channels_last)
+            with autocast:
+                face, _ = forward(warped, person)
+            face = face.float()
+            total = total + F.l1_loss(face, target) + (1 - ssim(face, target))
+        _update(total, opt, scaler)
+
+    return step, 2 * batch  # both people's images per step
+
+
+_BUILDERS: dict[str, Callable] = {"identity": _identity_step, "autoencoder": _autoencoder_step}
+
+
+def bench_train(game: str, resolution: int = 64, batch: int = 64, device: str = "cpu", steps: int = 10,
+                warmup: int = 3, compile: bool = False) -> list[dict]:
+    """Images per second of one training step of `game`, fp32 eager vs optimised."""
+    if game not in _BUILDERS:
+        raise ValueError(f"bench train: unknown game {game!r}; choose from {', '.join(GAMES)}")
+    device = torch.device(device)
+    cuda = device.type == "cuda"
+    settings = [("fp32 eager", False, False, False)]
+    label = "channels_last" + (" + autocast" if cuda else "") + (" + compile" if compile else "")
+    settings.append((f"optimised ({label})", True, cuda, compile))
+    results = []
+    for name, channels_last, amp, use_compile in settings:
+        torch.manual_seed(0)
+        step, images_per_step = _BUILDERS[game](resolution, batch, device, channels_last, amp, use_compile)
+        if cuda:
+            torch.cuda.reset_peak_memory_stats(device)
+        for _ in range(warmup):
+            step()
+        if cuda:
+            torch.cuda.synchronize(device)
+        began = time.perf_counter()
+        for _ in range(steps):
+            step()
+        if cuda:
+            torch.cuda.synchronize(device)
+        seconds = time.perf_counter() - began
+        results.append({"game": game, "setting": name, "img_per_s": steps * images_per_step / seconds,
+                        "peak_gpu_mib": torch.cuda.max_memory_allocated(device) / 2**20 if cuda else None,
+                        "resolution": resolution, "batch": batch, "device": str(device)})
+        del step
+    return results
+
+
+def format_result(r: dict) -> str:
+    mem = f", peak GPU memory {r['peak_gpu_mib']:.0f} MiB" if r["peak_gpu_mib"] is not None else ""
+    return (f"{r['game']} {r['setting']}: {r['img_per_s']:.1f} img/s "
+            f"({r['resolution']} px, batch {r['batch']}, {r['device']}{mem})")
