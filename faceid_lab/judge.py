@@ -111,7 +111,7 @@ def load_synth_judge(profile: str | None = None, device: str | torch.device = "c
         split = SynthSplit(JUDGE_WORLD_SEED, budget["identities"], budget["images_per_identity"], "train")
         r, labels, _, _ = render_split(split, JUDGE_RESOLUTION)
         images = r.to_uint8().permute(0, 3, 1, 2).contiguous()
-    else:
+    else:  # finished: train_classifier only loads the weights, so skip rendering the training set
         images, labels = torch.zeros(1, 3, JUDGE_RESOLUTION, JUDGE_RESOLUTION, dtype=torch.uint8), torch.zeros(1).long()
     net, history = train_classifier(images, labels, cfg, checkpoint=path, device=device, progress=progress)
     provenance = {"profile": profile, "world_seed": JUDGE_WORLD_SEED, "identities": budget["identities"],

@@ -142,7 +142,7 @@ def load_pose(profile: str | None = None, device: str | torch.device = "cpu", pr
     b = POSE_BUDGETS[profile]
     cfg = PoseConfig(width=b["width"], steps=b["steps"], batch=b["batch"])
     path = course.path("checkpoints", f"pose_{profile}.pt")
-    if checkpoint_finished(path):
+    if checkpoint_finished(path):  # train_pose only loads the weights: skip rendering the training set
         images, targets = torch.zeros(1, 3, POSE_RESOLUTION, POSE_RESOLUTION, dtype=torch.uint8), torch.zeros(1, 7)
     else:
         r, _, _, nuisance = render_split(SynthSplit(0, b["identities"], b["images_per_identity"], "train"),
