@@ -149,9 +149,10 @@ def prepare(sources: list[Source], out: str | Path, kind: str, spec: dict, size:
 
     def flush():
         writer.extra["records"] = records
-        writer.write(**{k: np.asarray(v) if v else np.zeros((0, *writer.arrays[k][0]),
-                                                               dtype=_np_dtype(writer.arrays[k][1]))
-                        for k, v in rows.items()})
+        if rows["images"]:
+            writer.write(**{k: np.asarray(v) for k, v in rows.items()})
+        else:
+            writer.save_progress()
         for v in rows.values():
             v.clear()
 
@@ -196,10 +197,6 @@ def prepare(sources: list[Source], out: str | Path, kind: str, spec: dict, size:
                   licence=LICENCES.get(kind, ""), seconds=round(seconds, 2), skipped=dict(skipped),
                   num_identities=len(identities))
     return PrepareReport(Path(out), aligner.name, len(sources), writer.done, skipped, seconds, len(used))
-
-
-def _np_dtype(key: str):
-    return {"u8": np.uint8, "i64": np.int64, "f32": np.float32, "bool": np.bool_}[key]
 
 
 def _apply(m: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -256,8 +253,6 @@ def celeba_sources(root: str | Path, identity_file: str | Path | None = None,
     on_disk = {p.name for p in images.iterdir() if p.is_file()}
     names = sorted(n for n in labels if labels[n] in keep_set)
     sources = [Source(images / n, labels[n], f"{images.name}/{n}") for n in names]
-    if not keep_set:
-        sources = []
     unlabeled = sorted(on_disk - set(labels))
     sources += [Source(images / n, None, f"{images.name}/{n}") for n in unlabeled]
     if not sources:

@@ -85,6 +85,10 @@ class ShardWriter:
             m.flush()
         self._save_manifest(complete=False)
 
+    def save_progress(self) -> None:
+        """Record `extra` (e.g. per-file records) without new rows."""
+        self._save_manifest(complete=False)
+
     def finish(self, count: int | None = None, **extra: Any) -> Path:
         """Mark the shard complete (optionally with fewer rows than its capacity) and add
         provenance (`extra`, JSON-able) to the manifest."""

@@ -56,19 +56,19 @@ def train_pose(images: torch.Tensor, targets: torch.Tensor, cfg: PoseConfig,
                                save_every_steps=save_every_steps)
         start = ckpt.resume()
         history = ckpt.extra.get("history", history)
+        if ckpt.finished:
+            return net.eval().requires_grad_(False), history
     scale, mirror = POSE_SCALE.to(device), MIRROR.to(device)
     targets = targets.to(device)
     began = time.perf_counter()
     running, seen = torch.zeros((), device=device), 0
     bar = None
-    if progress and not (ckpt and ckpt.finished):
+    if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=cfg.steps, initial=start, desc="P (pose)", leave=False)
     net.train()
     for step in range(start, cfg.steps):
-        if ckpt is not None and ckpt.finished:
-            break
         idx = batch_indices(step, len(targets), cfg.batch, cfg.seed)
         x = images[idx].to(device)
         x = x.float() / 255 if x.dtype == torch.uint8 else x
@@ -99,8 +99,8 @@ def train_pose(images: torch.Tensor, targets: torch.Tensor, cfg: PoseConfig,
             ckpt.step_done(done, extra={"history": history})
     if bar is not None:
         bar.close()
-    if ckpt is not None and not ckpt.finished:
-        history["seconds"] = history.get("seconds", 0.0) + time.perf_counter() - began
+    history["seconds"] = history.get("seconds", 0.0) + time.perf_counter() - began
+    if ckpt is not None:
         ckpt.finish(cfg.steps, extra={"history": history})
     net.eval().requires_grad_(False)  # frozen, as P is in FaceID-GAN
     return net, history
