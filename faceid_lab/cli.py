@@ -120,6 +120,43 @@ def _evaluate_pose(a: argparse.Namespace) -> int:
     return 0
 
 
+def _deepfake_model(a: argparse.Namespace):
+    from . import course, deepfake
+
+    profile = a.profile or course.profile()
+    budget = deepfake.DEEPFAKE_BUDGETS[profile]
+    pair = deepfake.load_pair(a.shard, a.a, a.b, a.frames or budget["frames"], a.test_frames or budget["test_frames"])
+    overrides = {k: v for k, v in (("steps", a.steps), ("width", a.width), ("batch", a.batch)) if v is not None}
+    cfg = deepfake.autoencoder_config(budget, **overrides)
+    model, history = deepfake.train_or_load(pair, cfg, device=a.device, save_every_s=a.save_every_s,
+                                            progress=sys.stderr.isatty())
+    info = {"profile": profile, "pair": repr(pair), "checkpoint": str(deepfake.checkpoint_path(pair, cfg)),
+            "steps": cfg.steps, "width": cfg.width, "batch": cfg.batch,
+            "train_seconds": round(history.get("seconds", 0.0), 1),
+            "final_loss_a": history["loss_a"][-1] if history["loss_a"] else None,
+            "final_loss_b": history["loss_b"][-1] if history["loss_b"] else None}
+    return pair, model, info
+
+
+def _train_autoencoder(a: argparse.Namespace) -> int:
+    _, _, info = _deepfake_model(a)
+    print(json.dumps(info, indent=1))
+    return 0
+
+
+def _evaluate_autoencoder(a: argparse.Namespace) -> int:
+    from . import deepfake
+    from .train.pose import load_pose
+
+    pair, model, info = _deepfake_model(a)
+    judge = deepfake.judge_for(pair, a.profile, a.device)
+    pose_net = load_pose(a.profile, a.device, progress=False) if pair.kind == "synthfaces" else None
+    result = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, "B", a.blend, a.colour)
+    report = deepfake.evaluate_swap(result, pair, judge, pose_net)
+    print(json.dumps({**info, "blend": a.blend, "colour_match": a.colour, **report}, indent=1))
+    return 0
+
+
 def _exercises(a: argparse.Namespace) -> int:
     from .notebooks import build_exercises
 
@@ -293,6 +330,26 @@ def build_parser() -> argparse.ArgumentParser:
         q = ev.add_parser(name, help=text)
         q.add_argument("--profile", choices=["ci", "cpu", "gpu"], default=None, help="default: auto")
         q.add_argument("--device", default="cpu")
+        q.set_defaults(fn=fn)
+
+    for parser, fn, text in (
+            (tr, _train_autoencoder, "the 1.5-autoencoder deepfake of a pair (train-or-load, resumable)"),
+            (ev, _evaluate_autoencoder, "the deepfake's swaps against ground truth, the judge and P (JSON)")):
+        q = parser.add_parser("autoencoder", help=text, description=text)
+        q.add_argument("--profile", choices=["ci", "cpu", "gpu"], default=None, help="budget (default: auto)")
+        q.add_argument("--shard", default=None, help="a prepared real-face shard (default: SynthFaces people)")
+        q.add_argument("--a", default=None, help="person A: a SynthFaces index (default 2) or a shard's name")
+        q.add_argument("--b", default=None, help="person B: a SynthFaces index (default 4) or a shard's name")
+        q.add_argument("--frames", type=int, default=None, help="SynthFaces frames per person (default: budget)")
+        q.add_argument("--test-frames", type=int, default=None, help="held-out frames of A (default: budget)")
+        q.add_argument("--steps", type=int, default=None)
+        q.add_argument("--width", type=float, default=None)
+        q.add_argument("--batch", type=int, default=None)
+        q.add_argument("--device", default="cpu")
+        q.add_argument("--save-every-s", type=float, default=120.0)
+        if parser is ev:
+            q.add_argument("--blend", choices=["alpha", "poisson"], default="alpha")
+            q.add_argument("--colour", action="store_true", help="match colours in Lab before blending")
         q.set_defaults(fn=fn)
 
     x = sub.add_parser("exercises", help="student notebooks from the reference solutions")

@@ -83,3 +83,127 @@ def check_landmark_visibility(fn: Callable) -> CheckResult:
                                "LANDMARK_NAMES, and remember yaw > 0 turns the nose to the image's right")
     return CheckResult(name, True, "turned far enough, a face hides its far mouth corner (and on some "
                        "faces the far eye): frontalization has to invent what it cannot see")
+
+
+# ----------------------------------------------------------------------------
+# Notebook 01: the deepfake
+# ----------------------------------------------------------------------------
+
+def _faces(seed: int, count: int = 4, size: int = 32) -> torch.Tensor:
+    from .data import synthetic as S
+
+    ids = list(range(count))
+    return S.render(S.sample_identities(seed, ids), S.sample_nuisance(seed, ids, [0] * count), size).image
+
+
+def check_random_warp(fn: Callable) -> CheckResult:
+    """fn(images (B, C, H, W), strength, generator) -> the input warped by a jittered 5 x 5 grid:
+    offsets randn(B, 2, 5, 5) * strength, bicubic to (H, W), added to the identity sampling grid,
+    grid_sample with reflection padding."""
+    import torch.nn.functional as F
+
+    from .data.augment import warp_field
+
+    name = "random warp"
+    images = _faces(3)
+    got, err = _run(name, fn, images, 0.0, torch.Generator().manual_seed(0))
+    if err is not None:
+        return err
+    if not isinstance(got, torch.Tensor) or got.shape != images.shape:
+        return CheckResult(name, False, f"return a tensor shaped like the input {tuple(images.shape)}; "
+                           f"got {type(got).__name__} {tuple(getattr(got, 'shape', ()))}")
+    if not torch.allclose(got, images, atol=1e-4):
+        return CheckResult(name, False, "with strength 0 the warp must give back the input exactly: build the "
+                           "identity grid with F.affine_grid(torch.eye(2, 3)..., align_corners=False) and sample "
+                           "with align_corners=False")
+    got, err = _run(name, fn, images, 0.08, torch.Generator().manual_seed(1))
+    if err is not None:
+        return err
+    b, _, h, w = images.shape
+    field = warp_field(b, h, strength=0.08, generator=torch.Generator().manual_seed(1))
+    base = F.affine_grid(torch.eye(2, 3).expand(b, 2, 3), (b, 1, h, w), align_corners=False)
+    want = F.grid_sample(images, base + field, mode="bilinear", padding_mode="reflection", align_corners=False)
+    if torch.allclose(got, images, atol=1e-4):
+        return CheckResult(name, False, "with strength > 0 the faces must move; did you add the field to the grid?")
+    if not torch.allclose(got, want, atol=1e-3):
+        flipped = F.grid_sample(images, base + field.flip(-1), mode="bilinear", padding_mode="reflection",
+                                align_corners=False)
+        if torch.allclose(got, flipped, atol=1e-3):
+            return CheckResult(name, False, "x and y are swapped: grid_sample's last dimension is (x, y), and "
+                               "the field's channel 0 is x; permute (B, 2, H, W) -> (B, H, W, 2)")
+        return CheckResult(name, False, "the warp differs from the reference: draw the offsets first with "
+                           "torch.randn(B, 2, 5, 5, generator=generator) * strength, upsample with "
+                           "F.interpolate(..., size=(H, W), mode='bicubic', align_corners=True), then sample")
+    return CheckResult(name, True, "a smooth random bend: the network sees this and must answer with the "
+                       "straight face, so it learns faces, not copying")
+
+
+def _tiny_autoencoder():
+    from .models.autoencoder import FaceSwapAutoencoder
+
+    torch.manual_seed(0)
+    return FaceSwapAutoencoder(width=0.0625, resolution=32, mask=True).eval()
+
+
+def check_shared_forward(fn: Callable) -> CheckResult:
+    """fn(model, faces_a, faces_b) -> (A's faces rebuilt by decoder A, B's rebuilt by decoder B),
+    both through the one shared encoder."""
+    name = "shared-encoder forward"
+    model = _tiny_autoencoder()
+    fa, fb = _faces(4), _faces(5)
+    with torch.no_grad():
+        got, err = _run(name, fn, model, fa, fb)
+        if err is not None:
+            return err
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            return CheckResult(name, False, "return a pair: (rebuilt A, rebuilt B)")
+        ra, rb = got
+        want_a = model.decoders["A"](model.encoder(fa))[0]
+        want_b = model.decoders["B"](model.encoder(fb))[0]
+        if not all(isinstance(t, torch.Tensor) and t.shape == fa.shape for t in (ra, rb)):
+            return CheckResult(name, False, f"each output is a batch of faces shaped {tuple(fa.shape)}; the "
+                               "decoders return (face, mask): keep the face")
+        if torch.allclose(ra, model.decoders["B"](model.encoder(fa))[0], atol=1e-5):
+            return CheckResult(name, False, "A's faces went through B's decoder: that is the swap. While "
+                               "training, each person is rebuilt by their own decoder")
+        if not (torch.allclose(ra, want_a, atol=1e-5) and torch.allclose(rb, want_b, atol=1e-5)):
+            return CheckResult(name, False, "use model.encoder for both people, then model.decoders['A'] for A "
+                               "and model.decoders['B'] for B")
+    return CheckResult(name, True, "one encoder learns a code both people share (pose, expression, light); "
+                       "each decoder learns to paint one person")
+
+
+def check_swap(fn: Callable) -> CheckResult:
+    """fn(model, frames, frame_masks) -> frames where mask m = max(B-decoder mask, frame mask) is
+    replaced by B's face: m * swapped + (1 - m) * frames."""
+    name = "swap and blend"
+    model = _tiny_autoencoder()
+    frames = _faces(6)
+    frame_masks = (frames.mean(1, keepdim=True) > 0.45).float()
+    with torch.no_grad():
+        got, err = _run(name, fn, model, frames, frame_masks)
+        if err is not None:
+            return err
+        if not isinstance(got, torch.Tensor) or got.shape != frames.shape:
+            return CheckResult(name, False, f"return the blended frames, shaped {tuple(frames.shape)}")
+        code = model.encoder(frames)
+        face_b, mask_b = model.decoders["B"](code)
+        face_a, mask_a = model.decoders["A"](code)
+        m = torch.maximum(mask_b, frame_masks)
+        want = m * face_b + (1 - m) * frames
+        if torch.allclose(got, torch.maximum(mask_a, frame_masks) * face_a
+                          + (1 - torch.maximum(mask_a, frame_masks)) * frames, atol=1e-5):
+            return CheckResult(name, False, "that is A rebuilt by A's decoder; the swap decodes A's code with "
+                               "decoder 'B'")
+        if torch.allclose(got, face_b, atol=1e-5):
+            return CheckResult(name, False, "you returned the raw decoder output; blend it into the frame with "
+                               "m * face + (1 - m) * frame")
+        if torch.allclose(got, mask_b * face_b + (1 - mask_b) * frames, atol=1e-5):
+            return CheckResult(name, False, "use the union of both masks, torch.maximum(decoder mask, frame "
+                               "mask): otherwise A's outline stays where B's head is smaller")
+        if not torch.allclose(got, want, atol=1e-5):
+            return CheckResult(name, False, "expected m * face_b + (1 - m) * frames with m = "
+                               "torch.maximum(mask_b, frame_masks), face_b, mask_b = model.decoders['B']"
+                               "(model.encoder(frames))")
+    return CheckResult(name, True, "B's face with A's pose, pasted where either head was; notebook 01 then "
+                       "softens the edge and matches the colours")

@@ -6,6 +6,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
+CELEBA = SHARED_DATA / "celeba_wild_subset"  # 40 people x 20 wild CelebA photos, never copied here
 
 
 @pytest.fixture(autouse=True)
@@ -26,3 +27,15 @@ def run_cli(*args: str, env: dict | None = None, check: bool = True):
     if check and proc.returncode != 0:
         raise AssertionError(f"faceid-lab {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+@pytest.fixture(scope="session")
+def celeba_shard(tmp_path_factory):
+    """8 identities x 20 wild photos, aligned at 64 px with dlib (once per test session)."""
+    from faceid_lab.data import real
+    from faceid_lab.data.shards import Shard
+
+    out = tmp_path_factory.mktemp("celeba") / "shard"
+    sources = real.celeba_sources(CELEBA, max_identities=8)
+    report = real.prepare(sources, out, "celeba", {"source": "celeba"}, size=64)
+    return report, Shard(out)

@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import SHARED_DATA, run_cli
+from conftest import CELEBA, run_cli
 from faceid_lab import metrics
 from faceid_lab.data import real
 from faceid_lab.data import synthetic as S
@@ -17,23 +17,12 @@ from faceid_lab.data.shards import Shard
 from faceid_lab.evaluate import alignment_error
 from faceid_lab.judge import DlibJudge
 
-CELEBA = SHARED_DATA / "celeba_wild_subset"
-
 pytestmark = pytest.mark.skipif(not CELEBA.is_dir(), reason=f"{CELEBA} is not here (the shared test photos)")
 
 
 def test_the_real_extra_is_installed():
     # `make test` installs faceid-lab[real]: these tests must run, not skip
     assert dlib_available(), "pip install -e '.[real]' (dlib-bin, face-recognition-models)"
-
-
-@pytest.fixture(scope="session")
-def celeba_shard(tmp_path_factory):
-    """8 identities x 20 wild photos, aligned at 64 px with dlib."""
-    out = tmp_path_factory.mktemp("celeba") / "shard"
-    sources = real.celeba_sources(CELEBA, max_identities=8)
-    report = real.prepare(sources, out, "celeba", {"source": "celeba"}, size=64)
-    return report, Shard(out)
 
 
 def test_celeba_alignment_rate_and_records(celeba_shard):

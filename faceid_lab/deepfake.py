@@ -1,0 +1,500 @@
+"""The deepfake of notebook 01, end to end: a pair of people, training data, swaps, judging.
+
+On SynthFaces each person is filmed in one "video": a fixed scene (background,
+light, framing) in which the head turns and the expression changes, as in the
+footage a real deepfake is trained on. Because the renderer knows everything,
+every held-out frame of A has a ground-truth swap: person B rendered with A's
+exact pose, expression, light and background.
+
+On real faces (a prepared shard of two or more people) there is no ground truth:
+the swap is judged by dlib's face descriptor only, and the blend mask is a face
+oval built from the five alignment points.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data import synthetic as S
+from .data.datasets import HELDOUT_IMAGE_OFFSET
+from .data.real import DataError
+from .metrics import ssim
+from .models.autoencoder import FaceSwapAutoencoder
+from .swap import blend, swap
+from .train.autoencoder import AutoencoderConfig, train_autoencoder
+
+SCENE_IMAGE_INDEX = 2 ** 40  # the image index whose random nuisance becomes a person's scene
+POSE_LIMITS = (40.0, 15.0, 10.0)  # yaw, pitch, roll in degrees: a talking head, not a profile shot
+
+
+@dataclass
+class DeepfakePair:
+    """Everything the notebook needs about persons A and B.
+
+    faces_*: training faces (N, 3, R, R) uint8; masks_*: (N, R, R) uint8 head masks or None.
+    test_a: held-out frames of A (M, 3, R, R) float in [0, 1]; test_masks_a: (M, 1, R, R) the
+    region a blend may replace. truth_ab: the ground-truth swaps (B in A's frames) or None,
+    pose_a: A's true (yaw, pitch, roll) per test frame or None."""
+
+    kind: str
+    name_a: str
+    name_b: str
+    faces_a: torch.Tensor
+    faces_b: torch.Tensor
+    masks_a: torch.Tensor | None
+    masks_b: torch.Tensor | None
+    test_a: torch.Tensor
+    test_masks_a: torch.Tensor
+    truth_ab: torch.Tensor | None = None
+    pose_a: torch.Tensor | None = None
+    info: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """A short name for checkpoint files: which people, from where, how many faces."""
+        if self.kind == "synthfaces":
+            i = self.info
+            return f"synth{i['seed']}-{i['a']}-{i['b']}-{len(self.faces_a)}"
+        import hashlib
+
+        where = hashlib.sha256(f"{self.info.get('shard')}|{self.name_a}|{self.name_b}".encode()).hexdigest()[:10]
+        return f"real-{where}-{len(self.faces_a)}"
+
+    @property
+    def resolution(self) -> int:
+        return self.faces_a.shape[-1]
+
+    def __repr__(self) -> str:
+        truth = "with ground truth" if self.truth_ab is not None else "no ground truth"
+        return (f"DeepfakePair({self.kind}: A={self.name_a} {len(self.faces_a)} faces, "
+                f"B={self.name_b} {len(self.faces_b)} faces, {len(self.test_a)} test frames of A, {truth})")
+
+
+# ----------------------------------------------------------------------------
+# SynthFaces people on video
+# ----------------------------------------------------------------------------
+
+def _scene_of(seed: int, identity: int) -> S.Nuisance:
+    return S.sample_nuisance(seed, [identity], [SCENE_IMAGE_INDEX])
+
+
+def video_nuisance(seed: int, identity: int, frames: np.ndarray | list[int],
+                   pose_limits: tuple[float, float, float] = POSE_LIMITS) -> S.Nuisance:
+    """Frames of `identity`'s video: random pose (within pose_limits) and expression per frame,
+    the person's own scene (light, background, framing) in all of them, with a little head sway."""
+    frames = np.asarray(frames, dtype=np.int64)
+    nu = S.sample_nuisance(seed, np.full(len(frames), identity), frames)
+    scene = _scene_of(seed, identity)
+    n = len(frames)
+    limits = torch.tensor(pose_limits, dtype=torch.float64) / torch.tensor(list(S.POSE_RANGE.values()))
+    nu.pose = nu.pose * limits
+    for name in ("light_dir", "light_color", "light_intensity", "ambient", "background", "bg_colors",
+                 "bg_pattern", "scale"):
+        value = getattr(scene, name)
+        setattr(nu, name, value.expand(n, *value.shape[1:]).clone())
+    nu.shift = scene.shift + 0.3 * nu.shift  # the head sways a little in a fixed camera
+    return nu
+
+
+def head_turn_nuisance(seed: int, identity: int, frames: int = 48,
+                       pose_limits: tuple[float, float, float] = POSE_LIMITS) -> S.Nuisance:
+    """A smooth clip in `identity`'s scene: the head turns left and right, nods, smiles, talks
+    and blinks once. For the swap video."""
+    nu = video_nuisance(seed, identity, np.arange(frames) + 2 * HELDOUT_IMAGE_OFFSET, pose_limits)
+    t = torch.linspace(0, 1, frames, dtype=torch.float64)
+    yaw, pitch, roll = pose_limits
+    nu.pose = torch.stack([0.9 * yaw * torch.sin(2 * math.pi * t), 0.6 * pitch * torch.sin(4 * math.pi * t + 0.6),
+                           0.5 * roll * torch.sin(2 * math.pi * t + 1.2)], 1)
+    smile = 0.5 - 0.5 * torch.cos(2 * math.pi * t)
+    mouth = (0.5 + 0.5 * torch.sin(6 * math.pi * t)).clamp(0, 1) * (t > 0.5)
+    brow = 0.4 * (0.5 - 0.5 * torch.cos(4 * math.pi * t))
+    blink = torch.exp(-(((t - 0.3) / 0.03) ** 2))
+    nu.expression = torch.stack([smile, mouth, brow, blink], 1)
+    nu.shift = nu.shift.mean(0, keepdim=True).expand(frames, 2).clone()
+    return nu
+
+
+def _render(seed: int, identity: int, nu: S.Nuisance, resolution: int, device: str) -> S.Render:
+    return S.render(S.sample_identities(seed, np.full(len(nu), identity)), nu, resolution, device=device)
+
+
+def _chw_u8(r: S.Render) -> tuple[torch.Tensor, torch.Tensor]:
+    faces = r.to_uint8().permute(0, 3, 1, 2).contiguous().cpu()
+    masks = (r.mask[:, 0] * 255 + 0.5).clamp(0, 255).to(torch.uint8).cpu()
+    return faces, masks
+
+
+def synthfaces_pair(seed: int = 0, a: int = 2, b: int = 4, frames: int = 800, test_frames: int = 200,
+                    resolution: int = 64, device: str = "cpu") -> DeepfakePair:
+    """Person a's and person b's videos in the SynthFaces world of `seed`, and held-out frames of
+    A with their ground-truth swaps (b rendered in exactly those frames)."""
+    if a == b:
+        raise ValueError("synthfaces_pair: A and B must be different people")
+    faces_a, masks_a = _chw_u8(_render(seed, a, video_nuisance(seed, a, np.arange(frames)), resolution, device))
+    faces_b, masks_b = _chw_u8(_render(seed, b, video_nuisance(seed, b, np.arange(frames)), resolution, device))
+    test_nu = video_nuisance(seed, a, HELDOUT_IMAGE_OFFSET + np.arange(test_frames))
+    test = _render(seed, a, test_nu, resolution, device)
+    truth = _render(seed, b, test_nu, resolution, device)
+    return DeepfakePair("synthfaces", f"SynthFaces #{a}", f"SynthFaces #{b}", faces_a, faces_b, masks_a, masks_b,
+                        test.image.cpu(), test.mask.cpu(), truth.image.cpu(), test_nu.pose.float(),
+                        {"seed": seed, "a": a, "b": b})
+
+
+# ----------------------------------------------------------------------------
+# Real people from a prepared shard
+# ----------------------------------------------------------------------------
+
+def face_oval_masks(points: np.ndarray | torch.Tensor, size: int) -> torch.Tensor:
+    """(N, 5, 2) dlib 5-point landmarks (two corners of each eye, the base of the nose), as a
+    real shard stores them -> (N, R, R) uint8 face ovals, forehead to chin and cheek to cheek,
+    turned with the eye line. Our stand-in for a face segmentation on real photos (a 68-point
+    landmark hull would be the next step)."""
+    from .data.align import eye_centres
+
+    p = np.asarray(points, dtype=np.float64)
+    eyes = torch.as_tensor(eye_centres(p), dtype=torch.float32)     # (N, 2, 2) image-left, image-right
+    mid = eyes.mean(1)                                               # (N, 2) between the eyes
+    across = eyes[:, 1] - eyes[:, 0]
+    d = across.norm(dim=1).clamp_min(1e-3)                           # eye distance
+    right = across / d[:, None]                                      # unit vector along the eye line
+    down = torch.stack([-right[:, 1], right[:, 0]], 1)               # perpendicular, towards the chin
+    centre = mid + 0.5 * d[:, None] * down                           # faces run ~0.9 d above, ~1.9 d below
+    half_h, half_w = 1.4 * d, 1.05 * d
+    ys, xs = torch.meshgrid(torch.arange(size, dtype=torch.float32), torch.arange(size, dtype=torch.float32),
+                            indexing="ij")
+    dx = xs[None] - centre[:, 0, None, None]                         # (N, R, R)
+    dy = ys[None] - centre[:, 1, None, None]
+    u = dx * right[:, 0, None, None] + dy * right[:, 1, None, None]  # along the eye line
+    v = dx * down[:, 0, None, None] + dy * down[:, 1, None, None]    # along the face
+    inside = (u / half_w[:, None, None]) ** 2 + (v / half_h[:, None, None]) ** 2 <= 1
+    return (inside * 255).to(torch.uint8)
+
+
+def real_pair(shard_path: str | Path, a: str | None = None, b: str | None = None,
+              test_fraction: float = 0.25, seed: int = 0) -> DeepfakePair:
+    """Two people from a prepared shard (`faceid-lab prepare folder|video|celeba`). a, b: identity
+    names; by default the two with the most photos. Each person's photos are split into training
+    and test photos; A's test photos are the frames to swap."""
+    from .data.shards import Shard
+
+    shard = Shard(shard_path)
+    names = shard.extra.get("identities")
+    if not names or "points" not in shard.names:
+        raise DataError(f"{shard_path}: not a prepared real-face shard (no identities or alignment points). "
+                        "Fix: make one with `faceid-lab prepare folder|video|celeba ... --out DIR`.")
+    labels = np.asarray(shard.labels)
+    counts = np.bincount(labels, minlength=len(names))
+    if a is None or b is None:
+        order = [int(k) for k in np.argsort(-counts, kind="stable")]
+        a = a if a is not None else names[order[0]]
+        b = b if b is not None else next(names[k] for k in order if names[k] != a)
+    for person in (a, b):
+        if person not in names:
+            raise DataError(f"{shard_path}: no person {person!r} in this shard (it has {', '.join(names[:10])}"
+                            f"{' ...' if len(names) > 10 else ''}). Fix: pass one of those names.")
+        if counts[names.index(person)] < 4:
+            raise DataError(f"{shard_path}: person {person!r} has {counts[names.index(person)]} aligned photos; "
+                            "a deepfake needs at least 4 (hundreds are better). Fix: add photos or frames.")
+    rng = np.random.default_rng(seed)
+    split = {}
+    for person in (a, b):
+        rows = np.flatnonzero(labels == names.index(person))
+        rows = rows[rng.permutation(len(rows))]
+        n_test = max(1, int(round(len(rows) * test_fraction)))
+        split[person] = (np.sort(rows[n_test:]), np.sort(rows[:n_test]))
+    images = torch.from_numpy(np.array(shard.images)).permute(0, 3, 1, 2)
+    points = np.array(shard.points, dtype=np.float64)
+    missing = np.isnan(points).any(axis=(1, 2))  # OpenCV-fallback crops have no points: use the template's
+    if missing.any():
+        from .data.align import template
+
+        points[missing] = template(shard.size, shard.manifest["spec"].get("margin", 0.25))
+    masks = face_oval_masks(points, shard.size)
+    train_a, test_a = split[a]
+    train_b, _ = split[b]
+    return DeepfakePair("real", str(a), str(b), images[train_a].contiguous(), images[train_b].contiguous(),
+                        masks[train_a], masks[train_b], images[test_a].float() / 255,
+                        masks[test_a, None].float() / 255, info={"shard": str(shard_path), "licence":
+                                                                  shard.extra.get("licence", "")})
+
+
+# ----------------------------------------------------------------------------
+# Budgets, data and train-or-load for the notebook and the CLI
+# ----------------------------------------------------------------------------
+
+# frames per person, held-out frames of A, the autoencoder's width, batch and steps, and
+# the length of the swap video.
+# cpu: width 0.125 and batch 16 fit about 6,000 steps in 10 minutes on 2 cores (measured).
+DEEPFAKE_BUDGETS = {
+    "ci": {"frames": 96, "test_frames": 24, "width": 0.0625, "batch": 8, "steps": 40, "video_frames": 8},
+    "cpu": {"frames": 800, "test_frames": 200, "width": 0.125, "batch": 16, "steps": 5000, "video_frames": 48},
+    "gpu": {"frames": 2000, "test_frames": 400, "width": 0.5, "batch": 64, "steps": 20000, "video_frames": 72},
+}
+SYNTH_A, SYNTH_B = 2, 4  # the course's default pair: different hair, skin and face shape
+
+
+def load_pair(shard: str | Path | None = None, a: str | int | None = None, b: str | int | None = None,
+              frames: int = 800, test_frames: int = 200, seed: int = 0) -> DeepfakePair:
+    """SynthFaces people a and b (default 2 and 4; `frames` each, `test_frames` held out) when
+    `shard` is None, else two people from a prepared real-face shard (default: the two with the
+    most photos; all their photos)."""
+    if shard is None:
+        return synthfaces_pair(seed, SYNTH_A if a is None else int(a), SYNTH_B if b is None else int(b),
+                               frames, test_frames)
+    if not Path(shard).exists():
+        raise DataError(f"{shard}: no such shard. Fix: prepare one with `faceid-lab prepare folder --root PHOTOS "
+                        f"--out {shard}` (or `prepare video A.mp4 B.mp4 --out {shard}`).")
+    return real_pair(shard, None if a is None else str(a), None if b is None else str(b), seed=seed)
+
+
+def autoencoder_config(budget: dict, **overrides) -> AutoencoderConfig:
+    """The AutoencoderConfig of a budget (a row of DEEPFAKE_BUDGETS), with any field overridden."""
+    cfg = AutoencoderConfig(width=budget["width"], batch=budget["batch"], steps=budget["steps"])
+    return replace(cfg, **overrides)
+
+
+def checkpoint_path(pair: DeepfakePair, cfg: AutoencoderConfig) -> Path:
+    """FACEID_LAB_HOME/checkpoints/deepfake_<pair>_<config fingerprint>.pt: another pair or
+    another config is another run, never a clash."""
+    from . import course
+    from .train.checkpoint import config_fingerprint
+
+    return course.path("checkpoints", f"deepfake_{pair.key}_{config_fingerprint(asdict(cfg))[:10]}.pt")
+
+
+def train_or_load(pair: DeepfakePair, cfg: AutoencoderConfig, device: str | torch.device = "cpu",
+                  **kwargs) -> tuple[FaceSwapAutoencoder, dict]:
+    """Train the pair's autoencoder, resume an unfinished run, or load a finished one (at
+    checkpoint_path). kwargs go to train_autoencoder (on_log, progress, save_every_s, ...)."""
+    path = checkpoint_path(pair, cfg)
+    return train_autoencoder(pair.faces_a, pair.faces_b, cfg, pair.masks_a, pair.masks_b, checkpoint=path,
+                             device=device, **kwargs)
+
+
+def judge_for(pair: DeepfakePair, profile: str | None = None, device: str | torch.device = "cpu"):
+    """The independent judge: the SynthFaces judge of the profile, or dlib's face descriptor on
+    real faces. Never the autoencoder itself."""
+    if pair.kind == "synthfaces":
+        from .judge import load_synth_judge
+
+        return load_synth_judge(profile, device)
+    from .judge import DlibJudge
+
+    return DlibJudge()
+
+
+# ----------------------------------------------------------------------------
+# Swapping whole frames and judging the result
+# ----------------------------------------------------------------------------
+
+@dataclass
+class SwapResult:
+    swapped: torch.Tensor   # (M, 3, R, R) B's decoder output for A's frames
+    masks: torch.Tensor     # (M, 1, R, R) the blend mask used
+    blended: torch.Tensor   # (M, 3, R, R) the swap put back into A's frames
+
+
+def swap_frames(model: FaceSwapAutoencoder, frames: torch.Tensor, frame_masks: torch.Tensor | None = None,
+                to: str = "B", method: str = "poisson", colour: bool = True) -> SwapResult:
+    """Swap every frame (M, 3, R, R) in [0, 1] to person `to` and blend it back. The blend mask is
+    the union of the decoder's mask (the new head) and `frame_masks` (the old head), so that
+    neither person's outline is left behind where it can be avoided."""
+    swapped, decoder_masks = swap(model, frames, to)
+    masks = decoder_masks if frame_masks is None else torch.maximum(decoder_masks, frame_masks.float())
+    blended = torch.stack([blend(frames[i], swapped[i], masks[i], method, colour) for i in range(len(frames))])
+    return SwapResult(swapped, masks, blended)
+
+
+def identity_centroid(judge, faces: torch.Tensor, count: int = 32) -> torch.Tensor:
+    """The unit mean of the judge's features of (up to) `count` of a person's training faces."""
+    pick = torch.linspace(0, len(faces) - 1, min(count, len(faces))).round().long()
+    f = judge.embed(faces[pick]).mean(0)
+    return f / f.norm()
+
+
+def evaluate_swap(result: SwapResult, pair: DeepfakePair, judge, pose_net=None) -> dict:
+    """Numbers for the notebook's verdict, per frame and averaged:
+
+    - with ground truth: pixel L1 of the swap to the true swap and to the input frame (is the
+      swap closer to what B would look like than to A?), SSIM to the true swap, for the raw
+      decoder output and for the blended frame;
+    - the judge's cosine similarity of each blended frame to B's and to A's identity centroid;
+    - with a pose regressor P and true poses: P's pose error on the swap against A's true pose,
+      next to P's own error on A's input frames (the floor)."""
+    out: dict = {"frames": len(pair.test_a), "kind": pair.kind, "judge": getattr(judge, "name", type(judge).__name__)}
+    if pair.truth_ab is not None:
+        for name, x in (("raw", result.swapped), ("blended", result.blended)):
+            l1_truth = (x - pair.truth_ab).abs().flatten(1).mean(1)
+            l1_input = (x - pair.test_a).abs().flatten(1).mean(1)
+            out[name] = {"l1_to_truth": l1_truth.mean().item(), "l1_to_input": l1_input.mean().item(),
+                         "closer_to_truth": (l1_truth < l1_input).float().mean().item(),
+                         "ssim_to_truth": ssim(x, pair.truth_ab, reduce=False).mean().item()}
+        out["input"] = {"l1_to_truth": (pair.test_a - pair.truth_ab).abs().mean().item(),
+                        "ssim_to_truth": ssim(pair.test_a, pair.truth_ab).item()}
+    centre_a, centre_b = identity_centroid(judge, pair.faces_a), identity_centroid(judge, pair.faces_b)
+    feats = judge.embed(result.blended)
+    sim_b, sim_a = feats @ centre_b, feats @ centre_a
+    feats_in = judge.embed(pair.test_a)
+    out["judge"] = {"name": out.pop("judge"), "similarity_to_b": sim_b.mean().item(),
+                    "similarity_to_a": sim_a.mean().item(), "closer_to_b": (sim_b > sim_a).float().mean().item(),
+                    "input_similarity_to_a": (feats_in @ centre_a).mean().item(),
+                    "input_similarity_to_b": (feats_in @ centre_b).mean().item()}
+    if pose_net is not None and pair.pose_a is not None:
+        from .train.pose import predict_pose
+
+        on_swap = predict_pose(pose_net, result.blended)[:, :3]
+        on_input = predict_pose(pose_net, pair.test_a)[:, :3]
+        out["pose_error_deg"] = {
+            "swap": dict(zip(("yaw", "pitch", "roll"), (on_swap - pair.pose_a).abs().mean(0).tolist(), strict=True)),
+            "input": dict(zip(("yaw", "pitch", "roll"), (on_input - pair.pose_a).abs().mean(0).tolist(), strict=True))}
+    return out
+
+
+BLEND_VARIANTS = {  # name: (method, colour matching, add the frame's head mask)
+    "raw decoder output": (None, False, False),
+    "alpha, head masks": ("alpha", False, True),
+    "alpha + colour match": ("alpha", True, True),
+    "poisson (seamlessClone)": ("poisson", True, True),
+}
+
+
+def compare_blends(model: FaceSwapAutoencoder, pair: DeepfakePair, judge, pose_net=None,
+                   variants: dict | None = None) -> list[dict]:
+    """evaluate_swap for each way of putting the swap back into the frame: one flat row each."""
+    rows = []
+    for name, (method, colour, frame_mask) in (variants or BLEND_VARIANTS).items():
+        if method is None:  # the decoder's whole output, background included
+            swapped, masks = swap(model, pair.test_a, "B")
+            result = SwapResult(swapped, masks, swapped)
+        else:
+            result = swap_frames(model, pair.test_a, pair.test_masks_a if frame_mask else None, "B", method, colour)
+        ev = evaluate_swap(result, pair, judge, pose_net)
+        row = {"variant": name}
+        if "blended" in ev:
+            row.update({"closer to truth (L1)": ev["blended"]["closer_to_truth"],
+                        "L1 to truth": ev["blended"]["l1_to_truth"], "SSIM to truth": ev["blended"]["ssim_to_truth"]})
+        row.update({"judge: closer to B": ev["judge"]["closer_to_b"], "judge sim. to B": ev["judge"]["similarity_to_b"],
+                    "judge sim. to A": ev["judge"]["similarity_to_a"]})
+        if "pose_error_deg" in ev:
+            row["yaw error (deg)"] = ev["pose_error_deg"]["swap"]["yaw"]
+        rows.append(row)
+    return rows
+
+
+def report_table(report: dict):
+    """evaluate_swap's nested result as a two-column Markdown table."""
+    rows = []
+    for key, value in report.items():
+        if isinstance(value, dict):
+            for sub, v in value.items():
+                if isinstance(v, dict):
+                    v = ", ".join(f"{k} {x:.1f}" for k, x in v.items())
+                rows.append({"measure": f"{key}: {sub}", "value": v})
+        else:
+            rows.append({"measure": key, "value": value})
+    return markdown_table(rows)
+
+
+def markdown_table(rows: list[dict], digits: int = 3):
+    """A list of flat dicts as a Markdown table (renders in Jupyter, Colab and on GitHub)."""
+    from IPython.display import Markdown
+
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    fmt = lambda v: f"{v:.{digits}f}" if isinstance(v, float) else str(v)  # noqa: E731
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in cols) + " |" for r in rows]
+    return Markdown("\n".join(lines))
+
+
+# ----------------------------------------------------------------------------
+# The swap video
+# ----------------------------------------------------------------------------
+
+def swap_clip(model: FaceSwapAutoencoder, pair: DeepfakePair, frames: int = 48, method: str = "alpha",
+              colour: bool = False) -> torch.Tensor:
+    """Frames for the swap video, side by side: A's frame | the swap blended in | (SynthFaces) the
+    ground truth. SynthFaces: a smooth head turn in A's scene; real: A's test photos in turn."""
+    if pair.kind == "synthfaces":
+        i = pair.info
+        nu = head_turn_nuisance(i["seed"], i["a"], frames)
+        ra = _render(i["seed"], i["a"], nu, pair.resolution, "cpu")
+        truth = _render(i["seed"], i["b"], nu, pair.resolution, "cpu").image
+        clip, masks = ra.image, ra.mask
+    else:
+        clip, masks, truth = pair.test_a, pair.test_masks_a, None
+    result = swap_frames(model, clip, masks, "B", method, colour)
+    panels = [clip, result.blended] + ([truth] if truth is not None else [])
+    return torch.cat(panels, dim=-1)  # (T, 3, R, k * R)
+
+
+def write_video(frames: torch.Tensor, path: str | Path, fps: int = 12, scale: int = 4) -> Path:
+    """Frames (T, 3, H, W) in [0, 1] -> an H.264 mp4 (yuv420p, plays in browsers) through the
+    ffmpeg that imageio-ffmpeg ships. Upscaled `scale` times with nearest pixels, so 64 px faces
+    are visible."""
+    import imageio_ffmpeg
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    x = frames.clamp(0, 1)
+    if scale > 1:
+        x = x.repeat_interleave(scale, -1).repeat_interleave(scale, -2)
+    t, _, h, w = x.shape
+    pixels = (x.permute(0, 2, 3, 1) * 255 + 0.5).to(torch.uint8).contiguous().numpy()
+    exe = imageio_ffmpeg.get_ffmpeg_exe() if shutil.which("ffmpeg") is None else shutil.which("ffmpeg")
+    cmd = [exe, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
+           "-r", str(fps), "-i", "-", "-an", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "20", str(path)]
+    done = subprocess.run(cmd, input=pixels.tobytes(), capture_output=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"ffmpeg could not write {path}: {done.stderr.decode(errors='replace')[-500:]}")
+    return path
+
+
+def show_video(path: str | Path, width: int = 512):
+    """The mp4 embedded in the notebook (base64), so it survives a saved notebook and GitHub."""
+    import base64
+
+    from IPython.display import HTML
+
+    data = base64.b64encode(Path(path).read_bytes()).decode()
+    return HTML(f'<video width="{width}" controls loop autoplay muted playsinline>'
+                f'<source src="data:video/mp4;base64,{data}" type="video/mp4"></video>')
+
+
+# ----------------------------------------------------------------------------
+# Live preview while training
+# ----------------------------------------------------------------------------
+
+class LivePreview:
+    """An `on_log` callback for train_autoencoder: one picture (rows: A, A rebuilt, A -> B;
+    B, B rebuilt, B -> A) and the loss curves, updated in place in the notebook."""
+
+    def __init__(self, pair: DeepfakePair, count: int = 6, scale: int = 2):
+        from IPython.display import display
+
+        pick = lambda faces: faces[torch.linspace(0, len(faces) - 1, count).round().long()]  # noqa: E731
+        self.a, self.b = pick(pair.faces_a).float() / 255, pick(pair.faces_b).float() / 255
+        self.scale = scale
+        self.images = display(None, display_id=True)
+        self.curves = display(None, display_id=True)
+
+    def picture(self, model: FaceSwapAutoencoder):
+        from .viz import image_grid
+
+        rows = [self.a, swap(model, self.a, "A")[0], swap(model, self.a, "B")[0],
+                self.b, swap(model, self.b, "B")[0], swap(model, self.b, "A")[0]]
+        return image_grid(torch.cat(rows), len(self.a), scale=self.scale,
+                          row_labels=["A", "A rebuilt", "A -> B", "B", "B rebuilt", "B -> A"])
+
+    def __call__(self, step: int, history: dict, model: FaceSwapAutoencoder) -> None:
+        from .viz.curves import line_chart
+
+        self.images.update(self.picture(model))
+        self.curves.update(line_chart(history["step"], {"loss A": history["loss_a"], "loss B": history["loss_b"]},
+                                      title=f"training loss (MAE + 1 - SSIM), step {step}", log_y=True))
