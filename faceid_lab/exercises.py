@@ -207,3 +207,124 @@ def check_swap(fn: Callable) -> CheckResult:
                                "(model.encoder(frames))")
     return CheckResult(name, True, "B's face with A's pose, pasted where either head was; notebook 01 then "
                        "softens the edge and matches the colours")
+
+
+# ----------------------------------------------------------------------------
+# Notebooks 02-03: identity features and P
+# ----------------------------------------------------------------------------
+
+def check_verification_auc(cosine_similarity: Callable, verification_auc: Callable) -> CheckResult:
+    """cosine_similarity(a (N, D), b (M, D)) -> (N, M); verification_auc(features, labels) -> the
+    ROC AUC over all unordered pairs i < j (genuine = same label), ties counted half."""
+    from . import metrics
+
+    name = "cosine similarity and verification AUC"
+    gen = torch.Generator().manual_seed(0)
+    a, b = torch.randn(5, 8, generator=gen) * 3, torch.randn(4, 8, generator=gen)
+    got, err = _run(name, cosine_similarity, a, b)
+    if err is not None:
+        return err
+    want = metrics.cosine_similarity_matrix(a, b)
+    if not isinstance(got, torch.Tensor) or got.shape != want.shape:
+        return CheckResult(name, False, f"cosine_similarity of (5, 8) and (4, 8) is a (5, 4) matrix; got "
+                           f"{tuple(getattr(got, 'shape', ()))}")
+    if not torch.allclose(got.float(), want, atol=1e-5):
+        if torch.allclose(got.float(), a @ b.T, atol=1e-4):
+            return CheckResult(name, False, "that is the dot product: normalise each feature to unit length first")
+        return CheckResult(name, False, "cosine_similarity differs from F.normalize(a) @ F.normalize(b).T")
+    labels = torch.tensor([0, 0, 0, 1, 1, 1, 2, 2, 3, 3])
+    feats = torch.randn(10, 6, generator=gen) + 1.5 * F_one_hot(labels, 6)
+    for features in (feats, torch.ones(10, 6)):  # the second: every pair ties
+        got, err = _run(name, verification_auc, features, labels)
+        if err is not None:
+            return err
+        scores, genuine = metrics.verification_pairs(features, labels)
+        want_auc = metrics.roc_auc(scores, genuine)
+        if not isinstance(got, (float, int)) and not (isinstance(got, torch.Tensor) and got.numel() == 1):
+            return CheckResult(name, False, "return one number, the AUC")
+        if abs(float(got) - want_auc) > 1e-6:
+            hint = ("with all scores equal the AUC is 0.5: count ties as half" if features is not feats else
+                    "use each unordered pair once (i < j, no i == i), genuine when labels match; AUC = share of "
+                    "(genuine, impostor) pairs where the genuine score is higher")
+            return CheckResult(name, False, f"expected AUC {want_auc:.4f}, got {float(got):.4f}: {hint}")
+    return CheckResult(name, True, "the AUC is the chance that two photos of one person look more alike to the "
+                       "network than two photos of different people")
+
+
+def F_one_hot(labels: torch.Tensor, dim: int) -> torch.Tensor:  # noqa: N802 - a tiny local helper
+    return torch.nn.functional.one_hot(labels, dim).float()
+
+
+def check_identity_training_step(fn: Callable) -> CheckResult:
+    """fn(net, opt, images, labels) -> loss (float): one step of N-class training: features,
+    logits(features, labels), cross-entropy, zero_grad, backward, step."""
+    import copy
+
+    import torch.nn.functional as F
+
+    from .models.identity import IdentityNet
+
+    name = "identity training step"
+    torch.manual_seed(0)
+    net = IdentityNet(num_classes=4, width=4, feature_dim=16, margin=0.2).train()
+    ref, before = copy.deepcopy(net), copy.deepcopy(net)
+    images = _faces(7, 4, 32)
+    labels = torch.tensor([0, 1, 2, 3])
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    ref_opt = torch.optim.SGD(ref.parameters(), lr=0.1)
+    got, err = _run(name, fn, net, opt, images, labels)
+    if err is not None:
+        return err
+    want = F.cross_entropy(ref.logits(ref.features(images), labels), labels)
+    ref_opt.zero_grad()
+    want.backward()
+    ref_opt.step()
+    try:
+        loss = float(got)
+    except (TypeError, ValueError):
+        return CheckResult(name, False, "return the loss as a number (loss.item())")
+    if abs(loss - want.item()) > 1e-4:
+        with torch.no_grad():
+            no_margin = F.cross_entropy(before.logits(before.features(images)), labels).item()
+        hint = ("pass the labels to net.logits(features, labels): the margin is subtracted from the true class"
+                if abs(loss - no_margin) < 1e-4 else
+                "loss = F.cross_entropy(net.logits(net.features(images), labels), labels)")
+        return CheckResult(name, False, f"the loss should be {want.item():.4f}, got {loss:.4f}: {hint}")
+    moved = [not torch.equal(p, q) for p, q in zip(net.parameters(), before.parameters(), strict=True)]
+    same = all(torch.allclose(p, q, atol=1e-5) for p, q in zip(net.parameters(), ref.parameters(), strict=True))
+    if not same:
+        if not any(moved):
+            return CheckResult(name, False, "the weights did not change: call opt.zero_grad(), loss.backward(), "
+                               "opt.step()")
+        return CheckResult(name, False, "the weights moved differently from one SGD step: zero the gradients "
+                           "before backward, and step once")
+    return CheckResult(name, True, "one step: pull each face's feature towards its person's class centre")
+
+
+def check_read_pose(fn: Callable) -> CheckResult:
+    """fn(pose_net, image (3, R, R)) -> {"yaw": deg, "pitch": deg, "roll": deg}."""
+    from .models.pose import PoseNet
+
+    name = "read a pose from P"
+    torch.manual_seed(0)
+    net = PoseNet(width=4).eval()
+    with torch.no_grad():
+        net.head[-1].bias.copy_(torch.tensor([0.2, -0.1, 0.05, 0.3, 0.1, 0.0, 0.2]))
+    image = _faces(8, 1, 32)[0]
+    got, err = _run(name, fn, net, image)
+    if err is not None:
+        return err
+    with torch.no_grad():
+        want = net(image[None])[0, :3].tolist()
+    if not isinstance(got, dict) or set(got) != {"yaw", "pitch", "roll"}:
+        return CheckResult(name, False, "return a dict with keys 'yaw', 'pitch' and 'roll'")
+    values = [float(got[k]) for k in ("yaw", "pitch", "roll")]
+    if all(abs(v - w) < 1e-3 for v, w in zip(values, want, strict=True)):
+        return CheckResult(name, True, "P reads degrees straight from pixels; FaceID-GAN feeds these numbers to G "
+                           "and uses them to check G's faces")
+    scaled = [w / s for w, s in zip(want, (75.0, 25.0, 15.0), strict=True)]
+    if all(abs(v - w) < 1e-3 for v, w in zip(values, scaled, strict=True)):
+        return CheckResult(name, False, "those are P's normalised outputs: call pose_net(x), which returns degrees")
+    return CheckResult(name, False, f"expected yaw/pitch/roll {[round(w, 2) for w in want]}; add a batch "
+                       "dimension (image[None]), run the net in eval mode under torch.no_grad(), take row 0, "
+                       "columns 0, 1, 2")

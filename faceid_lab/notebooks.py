@@ -88,6 +88,7 @@ def student_version(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNo
                 cell.source = make_stub(cell.source, f"{name} cell {k}")
                 cell.metadata["tags"] = [t if t != "solution" else "exercise" for t in tags]
             cell.outputs, cell.execution_count = [], None
+            cell.metadata.pop("execution", None)
         elif cell.cell_type == "markdown":
             cell.source = (cell.source
                            .replace(_colab_link(f"notebooks/{name}"), _colab_link(f"notebooks/exercises/{name}"))
@@ -163,6 +164,9 @@ def run_notebooks(profile: str | None = None, only: str | None = None, out_dir: 
             status, error = "failed", f"{type(e).__name__}: {_last_line(str(e))}"
         seconds = time.perf_counter() - began
         target = path if (write_back and status == "ok") else out_dir / path.name
+        if target == path:  # committed notebooks keep outputs, not per-cell timestamps (diff noise)
+            for cell in nb.cells:
+                cell.get("metadata", {}).pop("execution", None)
         nbformat.write(nb, target)
         results.append(RunResult(path.stem, status, seconds, target, error))
     return results

@@ -76,3 +76,27 @@ def test_solution_cells_must_hold_only_imports_and_functions():
 
 def test_student_notebooks_are_up_to_date():
     assert build_exercises(write=False) == [], "run `faceid-lab exercises build`"
+
+
+def test_identity_and_pose_checkers_give_specific_hints():
+    import torch.nn.functional as F
+
+    result = exercises.check_verification_auc(lambda a, b: a @ b.T, lambda f, y: 0.5)
+    assert not result.passed and "dot product" in result.message
+
+    def no_labels(net, opt, images, labels):
+        loss = F.cross_entropy(net.logits(net.features(images)), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    result = exercises.check_identity_training_step(no_labels)
+    assert not result.passed and "pass the labels" in result.message
+
+    def normalised(pose_net, image):
+        out = pose_net.eval().normalized(image[None])[0]
+        return {"yaw": out[0].item(), "pitch": out[1].item(), "roll": out[2].item()}
+
+    result = exercises.check_read_pose(normalised)
+    assert not result.passed and "normalised outputs" in result.message

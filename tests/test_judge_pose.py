@@ -67,3 +67,13 @@ def test_evaluate_commands_report_json():
     pose = json.loads(run_cli("evaluate", "pose", "--profile", "ci").stdout)
     assert {"yaw_mae", "pitch_mae", "roll_mae", "smile_mae"} <= set(pose)
     assert np.isfinite(pose["yaw_mae"])
+
+
+def test_identity_network_train_or_load():
+    from faceid_lab.train.classifier import load_identity_net
+
+    net, history = load_identity_net("ci", progress=False)
+    again, history2 = load_identity_net("ci", progress=False)
+    assert history2 == history and len(history["loss"]) > 0
+    assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), again.state_dict().values(), strict=True))
+    assert not any(p.requires_grad for p in net.parameters())

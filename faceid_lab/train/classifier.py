@@ -159,3 +159,49 @@ def predict(net: IdentityNet, images: torch.Tensor, batch: int = 256,
     """Predicted class (N,) for images."""
     return torch.cat([net.logits(f.to(device)).argmax(1).cpu()
                       for f in embed(net, images, batch, device).split(batch)])
+
+
+# The course's identity network (notebook 02; G's identity features in notebook 03): trained on
+# the course world's training identities (seed 0), width 24: not the judge (its own world, width 32).
+IDENTITY_BUDGETS = {
+    "ci": {"identities": 16, "images_per_identity": 12, "steps": 30, "width": 16, "batch": 64},
+    "cpu": {"identities": 300, "images_per_identity": 40, "steps": 1000, "width": 24, "batch": 128},
+    "gpu": {"identities": 2000, "images_per_identity": 60, "steps": 15000, "width": 32, "batch": 256},
+}
+IDENTITY_RESOLUTION = 64
+
+
+def identity_config(profile: str | None = None, **overrides) -> ClassifierConfig:
+    """The ClassifierConfig of a profile's identity network."""
+    from dataclasses import replace
+
+    from .. import course
+
+    b = IDENTITY_BUDGETS[profile or course.profile()]
+    return replace(ClassifierConfig(num_classes=b["identities"], width=b["width"], steps=b["steps"], batch=b["batch"]),
+                   **overrides)
+
+
+def load_identity_net(profile: str | None = None, device: str | torch.device = "cpu", progress: bool = True,
+                      **overrides) -> tuple[IdentityNet, dict]:
+    """Train-or-load the course's identity network of a profile
+    (FACEID_LAB_HOME/checkpoints/identity_<profile>[_margin].pt): (net in eval mode, history)."""
+    from .. import course
+    from ..data.datasets import SynthSplit, render_split
+    from .checkpoint import checkpoint_finished
+
+    profile = profile or course.profile()
+    cfg = identity_config(profile, **overrides)
+    b = IDENTITY_BUDGETS[profile]
+    suffix = f"_margin{cfg.margin:g}" if cfg.margin else ""
+    path = course.path("checkpoints", f"identity_{profile}{suffix}.pt")
+    if checkpoint_finished(path):  # train_classifier only loads the weights: skip rendering
+        images = torch.zeros(1, 3, IDENTITY_RESOLUTION, IDENTITY_RESOLUTION, dtype=torch.uint8)
+        labels = torch.zeros(1, dtype=torch.long)
+    else:
+        r, labels, _, _ = render_split(SynthSplit(0, b["identities"], b["images_per_identity"], "train"),
+                                       IDENTITY_RESOLUTION)
+        images = r.to_uint8().permute(0, 3, 1, 2).contiguous()
+    net, history = train_classifier(images, labels, cfg, checkpoint=path, device=device, progress=progress)
+    net.requires_grad_(False)
+    return net, history

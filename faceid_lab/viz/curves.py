@@ -80,3 +80,26 @@ def _static_chart(x, series, title, xlabel, ylabel, log_y, size) -> Image.Image:
         draw.line((lx, ly + 6, lx + 18, ly + 6), fill=colour, width=2)
         draw.text((lx + 22, ly), name, fill=(0, 0, 0))
     return im
+
+
+def histogram_chart(groups: dict[str, Sequence[float]], bins: int = 40, title: str = "", xlabel: str = "",
+                    static: bool | None = None, size: tuple[int, int] = (560, 300)):
+    """Overlaid density histograms (each group sums to 1), e.g. genuine vs impostor cosine
+    similarities. plotly when interactive, a PIL image headless."""
+    import numpy as np
+
+    values = {k: np.asarray(v, dtype=np.float64) for k, v in groups.items()}
+    lo = min(v.min() for v in values.values())
+    hi = max(v.max() for v in values.values())
+    edges = np.linspace(lo, hi + 1e-9, bins + 1)
+    centres = (edges[:-1] + edges[1:]) / 2
+    shares = {k: np.histogram(v, edges)[0] / max(1, len(v)) for k, v in values.items()}
+    static = course.headless() if static is None else static
+    if not static:
+        import plotly.graph_objects as go
+
+        fig = go.Figure([go.Bar(x=centres, y=s, name=k, opacity=0.6) for k, s in shares.items()])
+        fig.update_layout(barmode="overlay", title=title, xaxis_title=xlabel, yaxis_title="share of pairs",
+                          width=size[0], height=size[1], margin=dict(l=50, r=20, t=40, b=40))
+        return fig
+    return _static_chart(list(centres), {k: list(s) for k, s in shares.items()}, title, xlabel, "share", False, size)

@@ -63,3 +63,31 @@ def with_landmarks(images, landmarks: torch.Tensor, visible: torch.Tensor, scale
                 draw.line((x - 4, y + 4, x + 4, y - 4), fill=(255, 0, 0), width=2)
         out.append(im)
     return out
+
+
+def with_pose_arrows(images, poses: torch.Tensor, truth: torch.Tensor | None = None, scale: int = 3,
+                     length: float = 0.45) -> Image.Image:
+    """Upscale each face and draw where it looks: an arrow from the image centre along the nose
+    direction given by yaw and pitch (degrees), with roll as the tilt of a short bar. Yellow: the
+    prediction; cyan (optional): the truth. Captions give predicted yaw / pitch / roll. Returns one
+    grid image (a row)."""
+    arr = to_uint8_hwc(images)
+    n, h, w, _ = arr.shape
+    tiles = []
+    for k in range(n):
+        im = Image.fromarray(arr[k]).resize((w * scale, h * scale), Image.NEAREST)
+        draw = ImageDraw.Draw(im)
+        cx, cy, r = w * scale / 2, h * scale / 2, length * w * scale
+        for pose, colour in (((truth[k] if truth is not None else None), (0, 220, 255)), (poses[k], (255, 210, 0))):
+            if pose is None:
+                continue
+            yaw, pitch, roll = (float(v) * np.pi / 180 for v in pose[:3])
+            tip = (cx + r * np.sin(yaw) * np.cos(pitch), cy - r * np.sin(pitch))
+            draw.line((cx, cy, *tip), fill=colour, width=3)
+            draw.ellipse((tip[0] - 3, tip[1] - 3, tip[0] + 3, tip[1] + 3), fill=colour)
+            bar = (0.3 * r * np.cos(roll), -0.3 * r * np.sin(roll))  # roll > 0: counter-clockwise
+            draw.line((cx - bar[0], cy - bar[1], cx + bar[0], cy + bar[1]), fill=colour, width=2)
+        y, p, ro = (float(v) for v in poses[k][:3])
+        draw.text((3, 2), f"{y:+.0f}/{p:+.0f}/{ro:+.0f}", fill=(255, 255, 255))
+        tiles.append(np.asarray(im))
+    return image_grid(np.stack(tiles), ncol=n)

@@ -1,0 +1,103 @@
+"""The GAN players shared by notebooks 03-06: the generator G and the BEGAN discriminator D.
+
+G(f_id, f_pose, z): an identity feature (256-d, unit length, from an identity network), a
+pose/expression vector (P's 7 outputs divided by POSE_SCALE) and noise, painted into a face
+by nearest-neighbour upsampling and 3x3 convolutions. The condition c = [f_id * 16 | f_pose]
+(f_id rescaled to about unit variance per component) enters twice: concatenated with z at the
+input, and in every block as a per-channel scale and shift after batch norm (conditional
+batch norm, "FiLM"), so that who and how reach every resolution:
+
+    [c (263) | z (z_dim)] -> linear -> (B, 8w, R/16, R/16)
+      -> up x2, conv3, BN, FiLM(c), LReLU x4:  (B, 8w, R/8) (B, 4w, R/4) (B, 2w, R/2) (B, w, R)
+      -> conv3 + sigmoid: face (B, 3, R, R) in [0, 1]
+
+D (BEGAN, Berthelot et al. 2017) is an autoencoder: it rebuilds real faces well and fakes
+badly, and its reconstruction error R(x) = mean |x - D(x)| is the adversarial signal:
+
+    face (B, 3, R, R) -> conv3 s2 + ELU x4 -> (B, 8w, R/16, R/16) -> linear -> code (B, h)
+      -> linear -> (B, 8w, R/16, R/16) -> up x2, conv3 + ELU x4 -> conv3 -> (B, 3, R, R)
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+ID_DIM = 256
+POSE_DIM = 7
+
+
+class UpBlock(nn.Module):
+    """(B, c_in, H, W), condition (B, cond_dim) -> (B, c_out, 2H, 2W): nearest upsampling, conv3,
+    batch norm, a per-channel scale and shift computed from the condition, leaky ReLU."""
+
+    def __init__(self, c_in: int, c_out: int, cond_dim: int):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False)
+        self.bn = nn.BatchNorm2d(c_out, affine=False)
+        self.film = nn.Linear(cond_dim, 2 * c_out)
+        self.act = nn.LeakyReLU(0.2)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        x = nn.functional.interpolate(x, scale_factor=2, mode="nearest")
+        scale, shift = self.film(cond)[:, :, None, None].chunk(2, dim=1)      # (B, c_out, 1, 1) each
+        return self.act(self.bn(self.conv(x)) * (1 + scale) + shift)
+
+
+class Generator(nn.Module):
+    """G(f_id (B, 256), f_pose (B, 7), z (B, z_dim)) -> face (B, 3, R, R) in [0, 1]."""
+
+    def __init__(self, width: int = 32, resolution: int = 64, z_dim: int = 32,
+                 id_dim: int = ID_DIM, pose_dim: int = POSE_DIM):
+        super().__init__()
+        if resolution % 16:
+            raise ValueError(f"resolution must be a multiple of 16, not {resolution}")
+        w, self.side, self.z_dim = width, resolution // 16, z_dim
+        self.id_scale = id_dim ** 0.5
+        cond = id_dim + pose_dim
+        self.fc = nn.Linear(cond + z_dim, 8 * w * self.side ** 2)
+        self.fc_bn = nn.BatchNorm2d(8 * w)
+        self.ups = nn.ModuleList([UpBlock(8 * w, 8 * w, cond), UpBlock(8 * w, 4 * w, cond),
+                                  UpBlock(4 * w, 2 * w, cond), UpBlock(2 * w, w, cond)])
+        self.to_rgb = nn.Conv2d(w, 3, 3, 1, 1)
+        self.c0 = 8 * w
+
+    def forward(self, f_id: torch.Tensor, f_pose: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        c = torch.cat([f_id * self.id_scale, f_pose], dim=1)                  # (B, 263) the condition
+        h = self.fc(torch.cat([c, z], dim=1))                                 # (B, 8w * s * s)
+        h = torch.relu(self.fc_bn(h.view(-1, self.c0, self.side, self.side)))  # (B, 8w, R/16, R/16)
+        for block in self.ups:                                                # ... -> (B, w, R, R)
+            h = block(h, c)
+        return torch.sigmoid(self.to_rgb(h))                                  # (B, 3, R, R)
+
+    def noise(self, batch: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
+        return torch.randn(batch, self.z_dim, generator=generator).to(device or "cpu")
+
+
+class BeganDiscriminator(nn.Module):
+    """D(x) (B, 3, R, R) -> reconstruction (B, 3, R, R); `recon_error(x)` -> (B,) mean |x - D(x)|."""
+
+    def __init__(self, width: int = 32, resolution: int = 64, code_dim: int = 64):
+        super().__init__()
+        w, self.side = width, resolution // 16
+        chans = [3, w, 2 * w, 4 * w, 8 * w]
+        enc = []
+        for c_in, c_out in zip(chans[:-1], chans[1:], strict=True):
+            enc += [nn.Conv2d(c_in, c_out, 3, 2, 1), nn.ELU()]
+        self.encoder = nn.Sequential(*enc)                                   # (B, 8w, R/16, R/16)
+        self.to_code = nn.Linear(8 * w * self.side ** 2, code_dim)
+        self.from_code = nn.Linear(code_dim, 8 * w * self.side ** 2)
+        dec = []
+        for c_in, c_out in zip(chans[:0:-1], chans[-2:0:-1] + [w], strict=True):
+            dec += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1), nn.ELU()]
+        self.decoder = nn.Sequential(*dec)                                   # (B, w, R, R)
+        self.to_rgb = nn.Conv2d(w, 3, 3, 1, 1)
+        self.c4 = 8 * w
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        code = self.to_code(self.encoder(x * 2 - 1).flatten(1))              # (B, code_dim)
+        h = self.from_code(code).view(-1, self.c4, self.side, self.side)     # (B, 8w, R/16, R/16)
+        return torch.sigmoid(self.to_rgb(self.decoder(h)))                   # (B, 3, R, R)
+
+    def recon_error(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self(x)).abs().flatten(1).mean(1)                        # (B,)

@@ -1,0 +1,339 @@
+"""The pose-guided GAN of notebook 03: G(f_id, f_pose, z) against a BEGAN discriminator D.
+
+Data (`GanData`): for every training identity, "wild" photos (any light, background, pose)
+that give the identity feature f_id, and "studio" photos (standard light and background,
+random pose and expression, as in Multi-PIE) that G must produce: f_pose is P's reading of
+the studio photo, the target. G's loss is BEGAN's adversarial term, P's pose error on G's
+output, and an L1 term to the studio photo. There is no identity player: G is only told who
+to paint through f_id, which is why the faces only vaguely resemble their source.
+
+One explicit loop, per step: D, then G, then the BEGAN balance k. Checkpoints by time
+with resume (k and the RNG streams included); AMP on CUDA.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..data import synthetic as S
+from ..models.gan import BeganDiscriminator, Generator
+from ..models.pose import POSE_SCALE, PoseNet
+from .autoencoder import amp_context
+from .checkpoint import TrainCheckpoint
+from .classifier import batch_indices
+
+STUDIO_IMAGE_OFFSET = 3_000_000  # studio photos use their own image indices: never a wild photo's pose
+
+
+@dataclass
+class GanConfig:
+    width: int = 16
+    resolution: int = 64
+    z_dim: int = 32
+    steps: int = 3500
+    batch: int = 16
+    lr: float = 4e-4
+    gamma: float = 0.5          # BEGAN's diversity ratio: the target of R(fake) / R(real)
+    lambda_k: float = 0.001     # how fast the balance k follows
+    pose_weight: float = 0.3    # P's error on G's output (poses divided by POSE_SCALE)
+    recon_weight: float = 1.0   # L1 to the studio photo of the same person in the target pose
+    seed: int = 0
+
+
+@dataclass
+class GanData:
+    """sources (Ns, 3, R, R) uint8 wild photos and their identity features f_id (Ns, 256);
+    targets (Nt, 3, R, R) uint8 studio photos, their f_pose (Nt, 7) and true pose (Nt, 7);
+    labels: identity label of each photo. Sources are identity-major, `per_identity` each."""
+
+    sources: torch.Tensor
+    f_id: torch.Tensor
+    source_labels: torch.Tensor
+    targets: torch.Tensor
+    f_pose: torch.Tensor
+    true_pose: torch.Tensor
+    target_labels: torch.Tensor
+    per_identity: int
+
+
+def studio_nuisance(seed: int, identity_indices: np.ndarray, image_indices: np.ndarray) -> S.Nuisance:
+    """Standard light and grey background (the reference view), with the pose and expression
+    of a random photo: what a multi-view studio capture gives."""
+    wild = S.sample_nuisance(seed, identity_indices, np.asarray(image_indices) + STUDIO_IMAGE_OFFSET)
+    return S.Nuisance.reference(len(wild)).with_pose(wild.pose).with_expression(wild.expression)
+
+
+def render_photos(seed: int, identity_indices: np.ndarray, image_indices: np.ndarray, studio: bool,
+                  resolution: int = 64, device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """(images (N, 3, R, R) uint8, targets (N, 7): yaw, pitch, roll, 4 expression factors)."""
+    ids = S.sample_identities(seed, identity_indices)
+    nu = (studio_nuisance(seed, identity_indices, image_indices) if studio
+          else S.sample_nuisance(seed, identity_indices, image_indices))
+    r = S.render(ids, nu, resolution, device=device)
+    truth = torch.cat([nu.pose, nu.expression], 1).float()
+    return r.to_uint8().permute(0, 3, 1, 2).contiguous().cpu(), truth
+
+
+@torch.no_grad()
+def features(net: nn.Module, images: torch.Tensor, batch: int = 256) -> torch.Tensor:
+    """A frozen network's outputs for uint8 or float images, in batches, on the net's device."""
+    device = next(net.parameters()).device
+    out = []
+    for a in range(0, len(images), batch):
+        x = images[a:a + batch].to(device)
+        out.append(net(x.float() / 255 if x.dtype == torch.uint8 else x).float().cpu())
+    return torch.cat(out)
+
+
+def make_gan_data(identity_net: nn.Module, pose_net: PoseNet, seed: int, identity_indices: np.ndarray,
+                  sources_per_identity: int, targets_per_identity: int, resolution: int = 64,
+                  image_offset: int = 0) -> GanData:
+    """Render wild sources and studio targets for these identities, and read f_id (frozen
+    identity network) and f_pose (frozen P, divided by POSE_SCALE) once."""
+    n = len(identity_indices)
+    labels_s = np.repeat(np.arange(n), sources_per_identity)
+    labels_t = np.repeat(np.arange(n), targets_per_identity)
+    src, _ = render_photos(seed, identity_indices[labels_s], image_offset + np.tile(np.arange(sources_per_identity), n),
+                           False, resolution)
+    tgt, truth = render_photos(seed, identity_indices[labels_t],
+                               image_offset + np.tile(np.arange(targets_per_identity), n), True, resolution)
+    f_pose = features(pose_net, tgt) / POSE_SCALE
+    return GanData(src, features(identity_net, src), torch.from_numpy(labels_s), tgt, f_pose, truth,
+                   torch.from_numpy(labels_t), sources_per_identity)
+
+
+class BeganBalance(nn.Module):
+    """k_t, BEGAN's balance between fitting real faces and pushing fakes away, as a buffer (so
+    it is checkpointed with the models and never synced to the host inside a step):
+        k <- clip(k + lambda_k (gamma R(real) - R(fake)), 0, 1)
+    and the convergence measure M = R(real) + |gamma R(real) - R(fake)|."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("k", torch.zeros(()))
+
+    @torch.no_grad()
+    def update(self, r_real: torch.Tensor, r_fake: torch.Tensor, gamma: float, lambda_k: float) -> torch.Tensor:
+        self.k.add_(lambda_k * (gamma * r_real - r_fake)).clamp_(0, 1)
+        return r_real + (gamma * r_real - r_fake).abs()
+
+
+def _u8(x: torch.Tensor, device: torch.device) -> torch.Tensor:
+    x = x.to(device, non_blocking=True)
+    return x.float() / 255 if x.dtype == torch.uint8 else x.float()
+
+
+def train_pose_gan(data: GanData, pose_net: PoseNet, cfg: GanConfig, checkpoint: str | Path | None = None,
+                   device: str | torch.device = "cpu", save_every_s: float = 120.0,
+                   save_every_steps: int | None = None, log_every: int = 50,
+                   on_log: Callable[[int, dict, Generator], None] | None = None,
+                   progress: bool = False) -> tuple[Generator, BeganDiscriminator, dict]:
+    """Train (or load, or resume) G and D. Returns (G, D, history) with per-log-step means of
+    R(real), R(fake), k, M, pose and L1 losses."""
+    device = torch.device(device)
+    torch.manual_seed(cfg.seed)
+    G = Generator(cfg.width, cfg.resolution, cfg.z_dim).to(device)
+    D = BeganDiscriminator(cfg.width, cfg.resolution).to(device)
+    balance = BeganBalance().to(device)
+    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
+    pose_net = pose_net.to(device).eval().requires_grad_(False)
+    autocast, scaler = amp_context(device)
+    keys = ("r_real", "r_fake", "k", "M", "pose", "l1")
+    history: dict = {"step": [], **{k: [] for k in keys}, "seconds": 0.0}
+    ckpt, start = None, 0
+    if checkpoint is not None:
+        ckpt = TrainCheckpoint(checkpoint, kind="pose-guided-gan", config=asdict(cfg),
+                               modules={"G": G, "D": D, "balance": balance},
+                               optimizers={"opt_g": opt_g, "opt_d": opt_d}, scaler=scaler,
+                               save_every_s=save_every_s, save_every_steps=save_every_steps)
+        start = ckpt.resume()
+        history = ckpt.extra.get("history", history)
+        if ckpt.finished:
+            return G.eval(), D.eval(), history
+    pose_scale = POSE_SCALE.to(device)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=start, desc="pose-guided GAN", leave=False)
+    sums = torch.zeros(len(keys), device=device)
+    count = 0
+    began = time.perf_counter()
+    G.train()
+    D.train()
+    for step in range(start, cfg.steps):
+        idx = batch_indices(step, len(data.targets), cfg.batch, cfg.seed)
+        gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+        pick = torch.randint(data.per_identity, (len(idx),), generator=gen)
+        src = data.target_labels[idx] * data.per_identity + pick          # a wild photo of the same person
+        real = _u8(data.targets[idx], device)                             # (B, 3, R, R) studio photo
+        f_id = data.f_id[src].to(device)                                  # (B, 256)
+        f_pose = data.f_pose[idx].to(device)                              # (B, 7)
+        z = torch.randn(len(idx), cfg.z_dim, generator=gen).to(device)
+        # D: rebuild real faces well, fakes badly (weighted by k)
+        with autocast:
+            fake = G(f_id, f_pose, z)
+            r_real = D.recon_error(real).float().mean()
+            r_fake_d = D.recon_error(fake.detach()).float().mean()
+        loss_d = r_real - balance.k * r_fake_d
+        opt_d.zero_grad(set_to_none=True)
+        (scaler.scale(loss_d) if scaler else loss_d).backward()
+        scaler.step(opt_d) if scaler else opt_d.step()
+        # G: fool D, show the target pose to P, look like the studio photo
+        with autocast:
+            r_fake = D.recon_error(fake).float().mean()
+            pose_err = ((pose_net(fake.float()) / pose_scale) - f_pose).abs().mean()
+        l1 = (fake.float() - real).abs().mean()
+        loss_g = r_fake + cfg.pose_weight * pose_err + cfg.recon_weight * l1
+        opt_g.zero_grad(set_to_none=True)
+        (scaler.scale(loss_g) if scaler else loss_g).backward()
+        scaler.step(opt_g) if scaler else opt_g.step()
+        if scaler:
+            scaler.update()
+        measure = balance.update(r_real.detach(), r_fake.detach(), cfg.gamma, cfg.lambda_k)
+        sums += torch.stack([r_real.detach(), r_fake.detach(), balance.k, measure, pose_err.detach(), l1.detach()])
+        count += 1
+        done = step + 1
+        if done % log_every == 0 or done == cfg.steps:
+            history["step"].append(done)
+            for key, value in zip(keys, (sums / count).tolist(), strict=True):
+                history[key].append(value)
+            sums.zero_()
+            count = 0
+            if bar is not None:
+                bar.set_postfix(M=f"{history['M'][-1]:.3f}", k=f"{history['k'][-1]:.3f}")
+            if on_log is not None:
+                on_log(done, history, G)
+                G.train()
+        if bar is not None:
+            bar.update(1)
+        if ckpt is not None:
+            ckpt.step_done(done, extra={"history": history})
+    if bar is not None:
+        bar.close()
+    history["seconds"] = history.get("seconds", 0.0) + time.perf_counter() - began
+    if ckpt is not None:
+        ckpt.finish(cfg.steps, extra={"history": history})
+    return G.eval(), D.eval(), history
+
+
+@torch.no_grad()
+def generate(G: Generator, f_id: torch.Tensor, f_pose: torch.Tensor, seed: int = 0, batch: int = 256) -> torch.Tensor:
+    """G's faces (N, 3, R, R) in [0, 1] on the CPU, with seeded noise."""
+    G.eval()
+    device = next(G.parameters()).device
+    z = torch.randn(len(f_id), G.z_dim, generator=torch.Generator().manual_seed(seed))
+    out = [G(f_id[a:a + batch].to(device), f_pose[a:a + batch].to(device), z[a:a + batch].to(device)).float().cpu()
+           for a in range(0, len(f_id), batch)]
+    return torch.cat(out)
+
+
+@dataclass
+class GeneratorTest:
+    """Unseen people for judging a generator: a wild source photo and a studio target (another
+    pose and expression, standard light) per sample; outputs G(f_id(source), f_pose(target), z)."""
+
+    sources: torch.Tensor    # (n, 3, R, R) float in [0, 1]
+    targets: torch.Tensor    # (n, 3, R, R) the truth: this person in the target pose, studio light
+    true_pose: torch.Tensor  # (n, 7) the target's yaw, pitch, roll (degrees) and expression
+    labels: torch.Tensor     # (n,) person index
+    outputs: torch.Tensor    # (n, 3, R, R)
+
+
+def run_generator_test(G: Generator, identity_features: Callable[[torch.Tensor], torch.Tensor], pose_net: PoseNet,
+                   identities: int = 50, per_identity: int = 2, seed: int = 0,
+                   resolution: int = 64) -> GeneratorTest:
+    """Run G on the course world's test identities (never trained on). identity_features: the
+    function that gives G its f_id (the identity network, or C's feature layer)."""
+    from ..data.datasets import HELDOUT_IMAGE_OFFSET, TEST_IDENTITY_OFFSET
+
+    labels = np.repeat(np.arange(identities), per_identity)
+    ids = TEST_IDENTITY_OFFSET + labels
+    photos = HELDOUT_IMAGE_OFFSET + np.tile(np.arange(per_identity), identities)
+    src, _ = render_photos(seed, ids, photos, False, resolution)
+    tgt, truth = render_photos(seed, ids, photos, True, resolution)
+    src, tgt = src.float() / 255, tgt.float() / 255
+    f_pose = features(pose_net, tgt) / POSE_SCALE
+    out = generate(G, identity_features(src), f_pose, seed=seed)
+    return GeneratorTest(src, tgt, truth, torch.from_numpy(labels), out)
+
+
+def judge_generator(test: GeneratorTest, judge, pose_net: PoseNet) -> dict:
+    """The judge's and P's verdict on a generator's test outputs:
+    - identity: cosine(judge(source), judge(output)) against the genuine-pair reference
+      cosine(judge(source), judge(target)) (a real photo of the same person) and the impostor
+      mean; top-1 retrieval of the source person among all sources;
+    - pose: P's error on the output against the target's true pose, next to P's error on the
+      real target (its floor);
+    - pixels: L1 and SSIM to the studio target (the truth only SynthFaces gives)."""
+    from .. import metrics
+
+    f_src, f_out, f_tgt = judge.embed(test.sources), judge.embed(test.outputs), judge.embed(test.targets)
+    same = test.labels[:, None] == test.labels[None, :]
+    cross = f_src @ f_out.T                                                 # (n, n) source i vs output j
+    nearest = (f_out @ f_src.T).argmax(1)
+    on_out = features(pose_net, test.outputs)[:, :3]
+    on_tgt = features(pose_net, test.targets)[:, :3]
+    names = ("yaw", "pitch", "roll")
+    return {
+        "samples": len(test.labels), "judge": getattr(judge, "name", "judge"),
+        "id_similarity": (f_src * f_out).sum(1).mean().item(),
+        "genuine_pair_similarity": (f_src * f_tgt).sum(1).mean().item(),
+        "impostor_similarity": cross[~same].mean().item(),
+        "id_top1": (test.labels[nearest] == test.labels).float().mean().item(),
+        "pose_error_deg": dict(zip(names, (on_out - test.true_pose[:, :3]).abs().mean(0).tolist(), strict=True)),
+        "pose_error_real_deg": dict(zip(names, (on_tgt - test.true_pose[:, :3]).abs().mean(0).tolist(), strict=True)),
+        "l1_to_truth": (test.outputs - test.targets).abs().mean().item(),
+        "ssim_to_truth": metrics.ssim(test.outputs, test.targets).item(),
+    }
+
+
+def train_pose_gan_or_load(data: GanData, pose_net: PoseNet, cfg: GanConfig, name: str = "posegan",
+                           profile: str | None = None, **kwargs) -> tuple[Generator, BeganDiscriminator, dict]:
+    """train_pose_gan with its checkpoint at FACEID_LAB_HOME/checkpoints/<name>_<profile>_<config>.pt:
+    a finished run is loaded, an unfinished one resumes, another config is another run."""
+    from .. import course
+    from .checkpoint import config_fingerprint
+
+    profile = profile or course.profile()
+    spec = {**asdict(cfg), "people": int(data.target_labels.max()) + 1, "targets": len(data.targets)}
+    path = course.path("checkpoints", f"{name}_{profile}_{config_fingerprint(spec)[:10]}.pt")
+    return train_pose_gan(data, pose_net, cfg, checkpoint=path, **kwargs)
+
+
+class GanPreview:
+    """An `on_log` callback: unseen people's wild photo, G's face in the target pose, the true
+    studio photo (rows), and the BEGAN curves (M and k), updated in place."""
+
+    def __init__(self, identity_net: nn.Module, pose_net: PoseNet, count: int = 8, seed: int = 0):
+        from IPython.display import display
+
+        from ..data.datasets import TEST_IDENTITY_OFFSET
+
+        ids = TEST_IDENTITY_OFFSET + np.arange(count)
+        src, _ = render_photos(seed, ids, np.full(count, 7), False)
+        tgt, _ = render_photos(seed, ids, np.full(count, 7), True)
+        self.sources, self.targets = src.float() / 255, tgt.float() / 255
+        self.f_id = features(identity_net, self.sources)
+        self.f_pose = features(pose_net, self.targets) / POSE_SCALE
+        self.images = display(None, display_id=True)
+        self.curves = display(None, display_id=True)
+
+    def __call__(self, step: int, history: dict, G: Generator) -> None:
+        from ..viz import image_grid
+        from ..viz.curves import line_chart
+
+        out = generate(G, self.f_id, self.f_pose)
+        self.images.update(image_grid(torch.cat([self.sources, out, self.targets]), len(out), scale=2,
+                                      row_labels=["source", f"G @ {step}", "truth"]))
+        self.curves.update(line_chart(history["step"], {"M (convergence)": history["M"], "k": history["k"],
+                                                        "pose loss": history["pose"], "L1": history["l1"]},
+                                      title=f"BEGAN training, step {step}"))
