@@ -1,38 +1,14 @@
 """Authoring script for notebooks/00_setup_and_data.ipynb (run once; the .ipynb is the source)."""
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbauthor import NotebookDraft
 
-from faceid_lab.course import REPO_URL
-
-NAME = "00_setup_and_data.ipynb"
-colab = f"https://colab.research.google.com/github/{REPO_URL.split('github.com/')[1]}/blob/main/notebooks/{NAME}"
-cells = []
-md = lambda s: cells.append(new_markdown_cell(s.strip()))
-code = lambda s, tags=(): cells.append(new_code_cell(s.strip(), metadata={"tags": list(tags)} if tags else {}))
-
-md(f"""
-# 00 · Set-up and the SynthFaces lab
-
-[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab})
-![version: solution](https://img.shields.io/badge/version-solution-green)
-
-**Learning goals**
-- check that your machine (laptop CPU or Colab GPU) runs the course, and know which *profile* you are in;
-- meet **SynthFaces**, the course's built-in dataset: 3D faces rendered from known parameters;
-- separate what makes a person (**identity**) from what changes from photo to photo (**pose, expression, light, background**);
-- see why known ground truth matters: the *true* swap and the *true* frontal face, which no real dataset can give.
-""")
-code(f"""
-# Set-up: on Colab this installs the course package; everywhere it prints the banner.
-import sys
-
-if "google.colab" in sys.modules:
-    %pip install -q "faceid-lab @ git+{REPO_URL}"
-
-from faceid_lab import course
-
-env = course.setup(seed=0)
-""")
+nb = NotebookDraft('00_setup_and_data.ipynb')
+md, code = nb.md, nb.code
+nb.opening('00 · Set-up and the SynthFaces lab', [
+    'check that your machine (laptop CPU or Colab GPU) runs the course, and know which *profile* you are in;',
+    "meet **SynthFaces**, the course's built-in dataset: 3D faces rendered from known parameters;",
+    'separate what makes a person (**identity**) from what changes from photo to photo (**pose, expression, light, background**);',
+    'see why known ground truth matters: the *true* swap and the *true* frontal face, which no real dataset can give.',
+])
 md("""
 **Config.** Every notebook has one config cell with a budget per profile:
 `ci` proves each cell runs (seconds), `cpu` shows the real effect on a laptop (minutes),
@@ -209,9 +185,4 @@ md("""
 swaps with the ground truth you just rendered.
 """)
 
-nb = new_notebook(cells=cells, metadata={
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-})
-nbformat.write(nb, f"notebooks/{NAME}")
-print("wrote", NAME)
+nb.write()

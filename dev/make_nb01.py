@@ -1,39 +1,15 @@
 """Authoring script for notebooks/01_deepfake_autoencoder.ipynb (run once; the .ipynb is the source)."""
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbauthor import NotebookDraft
 
-from faceid_lab.course import REPO_URL
-
-NAME = "01_deepfake_autoencoder.ipynb"
-colab = f"https://colab.research.google.com/github/{REPO_URL.split('github.com/')[1]}/blob/main/notebooks/{NAME}"
-cells = []
-md = lambda s: cells.append(new_markdown_cell(s.strip()))
-code = lambda s, tags=(): cells.append(new_code_cell(s.strip(), metadata={"tags": list(tags)} if tags else {}))
-
-md(f"""
-# 01 · The classic deepfake: one encoder, two decoders
-
-[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab})
-![version: solution](https://img.shields.io/badge/version-solution-green)
-
-**Learning goals**
-- build the "1.5 autoencoders" of the original deepfake: one **shared encoder**, one **decoder per person**;
-- train them with the **random warp** so they learn faces instead of copying pixels;
-- make the swap (A's face through B's decoder), **blend** it back into the frame, and watch a swap video;
-- **measure** the swap against the ground truth that only SynthFaces can give, with an independent judge;
-- name the method's weaknesses: one model per pair, hungry for data, and identity that leaks.
-""")
-code(f"""
-# Set-up: on Colab this installs the course package; everywhere it prints the banner.
-import sys
-
-if "google.colab" in sys.modules:
-    %pip install -q "faceid-lab @ git+{REPO_URL}"
-
-from faceid_lab import course
-
-env = course.setup(seed=0)
-""")
+nb = NotebookDraft('01_deepfake_autoencoder.ipynb')
+md, code = nb.md, nb.code
+nb.opening('01 · The classic deepfake: one encoder, two decoders', [
+    'build the "1.5 autoencoders" of the original deepfake: one **shared encoder**, one **decoder per person**;',
+    'train them with the **random warp** so they learn faces instead of copying pixels;',
+    "make the swap (A's face through B's decoder), **blend** it back into the frame, and watch a swap video;",
+    '**measure** the swap against the ground truth that only SynthFaces can give, with an independent judge;',
+    "name the method's weaknesses: one model per pair, hungry for data, and identity that leaks.",
+])
 md("""
 **Config.** Frames per person, held-out frames of A, and the autoencoder's width, batch and
 steps for your profile (`cpu`: about 8 minutes of training on a 2-core laptop). To swap two
@@ -304,9 +280,4 @@ md("""
 "it vaguely resembles him" is a number.
 """)
 
-nb = new_notebook(cells=cells, metadata={
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-})
-nbformat.write(nb, f"notebooks/{NAME}")
-print("wrote", NAME)
+nb.write()

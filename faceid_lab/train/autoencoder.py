@@ -10,7 +10,6 @@ supported, fp16 with a gradient scaler otherwise); checkpoints by time, resume.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from ..metrics import ssim
 from ..models.autoencoder import FaceSwapAutoencoder
 from .checkpoint import TrainCheckpoint
 from .classifier import batch_indices
+from .loop import TrainLog
 
 
 @dataclass
@@ -87,14 +87,8 @@ def train_autoencoder(faces_a: torch.Tensor, faces_b: torch.Tensor, cfg: Autoenc
             return model.eval(), history
     use_masks = cfg.mask and masks_a is not None and masks_b is not None
     gen = torch.Generator().manual_seed(cfg.seed)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=cfg.steps, initial=start, desc="autoencoder", leave=False)
-    began = time.perf_counter()
-    sums = torch.zeros(2, device=device)
-    count = 0
+    log = TrainLog(history, ("loss_a", "loss_b"), cfg.steps, start, log_every, ckpt, "autoencoder", progress,
+                   on_log, device)
     model.train()
     for step in range(start, cfg.steps):
         gen.manual_seed(cfg.seed * 1_000_003 + step)  # the warps of step s: same after a resume
@@ -118,28 +112,5 @@ def train_autoencoder(faces_a: torch.Tensor, faces_b: torch.Tensor, cfg: Autoenc
         else:
             total.backward()
             opt.step()
-        sums += torch.stack([losses[0].detach(), losses[1].detach()])
-        count += 1
-        done = step + 1
-        if done % log_every == 0 or done == cfg.steps:
-            a, b = (sums / count).tolist()
-            history["step"].append(done)
-            history["loss_a"].append(a)
-            history["loss_b"].append(b)
-            sums.zero_()
-            count = 0
-            if bar is not None:
-                bar.set_postfix(loss_a=f"{a:.3f}", loss_b=f"{b:.3f}")
-            if on_log is not None:
-                on_log(done, history, model)
-                model.train()
-        if bar is not None:
-            bar.update(1)
-        if ckpt is not None:
-            ckpt.step_done(done, extra={"history": history})
-    if bar is not None:
-        bar.close()
-    history["seconds"] = history.get("seconds", 0.0) + time.perf_counter() - began
-    if ckpt is not None:
-        ckpt.finish(cfg.steps, extra={"history": history})
-    return model.eval(), history
+        log.step(step + 1, torch.stack(losses), model)
+    return model.eval(), log.finish()

@@ -13,7 +13,6 @@ with resume (k and the RNG streams included); AMP on CUDA.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from ..models.pose import POSE_SCALE, PoseNet
 from .autoencoder import amp_context
 from .checkpoint import TrainCheckpoint
 from .classifier import batch_indices
+from .loop import TrainLog
 
 STUDIO_IMAGE_OFFSET = 3_000_000  # studio photos use their own image indices: never a wild photo's pose
 
@@ -159,14 +159,7 @@ def train_pose_gan(data: GanData, pose_net: PoseNet, cfg: GanConfig, checkpoint:
         if ckpt.finished:
             return G.eval(), D.eval(), history
     pose_scale = POSE_SCALE.to(device)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=cfg.steps, initial=start, desc="pose-guided GAN", leave=False)
-    sums = torch.zeros(len(keys), device=device)
-    count = 0
-    began = time.perf_counter()
+    log = TrainLog(history, keys, cfg.steps, start, log_every, ckpt, "pose-guided GAN", progress, on_log, device)
     G.train()
     D.train()
     for step in range(start, cfg.steps):
@@ -199,30 +192,8 @@ def train_pose_gan(data: GanData, pose_net: PoseNet, cfg: GanConfig, checkpoint:
         if scaler:
             scaler.update()
         measure = balance.update(r_real.detach(), r_fake.detach(), cfg.gamma, cfg.lambda_k)
-        sums += torch.stack([r_real.detach(), r_fake.detach(), balance.k, measure, pose_err.detach(), l1.detach()])
-        count += 1
-        done = step + 1
-        if done % log_every == 0 or done == cfg.steps:
-            history["step"].append(done)
-            for key, value in zip(keys, (sums / count).tolist(), strict=True):
-                history[key].append(value)
-            sums.zero_()
-            count = 0
-            if bar is not None:
-                bar.set_postfix(M=f"{history['M'][-1]:.3f}", k=f"{history['k'][-1]:.3f}")
-            if on_log is not None:
-                on_log(done, history, G)
-                G.train()
-        if bar is not None:
-            bar.update(1)
-        if ckpt is not None:
-            ckpt.step_done(done, extra={"history": history})
-    if bar is not None:
-        bar.close()
-    history["seconds"] = history.get("seconds", 0.0) + time.perf_counter() - began
-    if ckpt is not None:
-        ckpt.finish(cfg.steps, extra={"history": history})
-    return G.eval(), D.eval(), history
+        log.step(step + 1, torch.stack([r_real, r_fake, balance.k, measure, pose_err, l1]), G)
+    return G.eval(), D.eval(), log.finish()
 
 
 @torch.no_grad()

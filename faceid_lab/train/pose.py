@@ -7,7 +7,6 @@ with yaw and roll negated: flips double the poses P sees.
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import torch.nn.functional as F
 from ..models.pose import OUTPUT_NAMES, POSE_SCALE, PoseNet
 from .checkpoint import TrainCheckpoint, checkpoint_finished
 from .classifier import batch_indices, lr_at
+from .loop import TrainLog
 
 MIRROR = torch.tensor([-1.0, 1.0, -1.0, 1.0, 1.0, 1.0, 1.0])  # yaw and roll change sign in a mirror
 
@@ -60,13 +60,7 @@ def train_pose(images: torch.Tensor, targets: torch.Tensor, cfg: PoseConfig,
             return net.eval().requires_grad_(False), history
     scale, mirror = POSE_SCALE.to(device), MIRROR.to(device)
     targets = targets.to(device)
-    began = time.perf_counter()
-    running, seen = torch.zeros((), device=device), 0
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=cfg.steps, initial=start, desc="P (pose)", leave=False)
+    log = TrainLog(history, ("loss",), cfg.steps, start, log_every, ckpt, "P (pose)", progress, device=device)
     net.train()
     for step in range(start, cfg.steps):
         idx = batch_indices(step, len(targets), cfg.batch, cfg.seed)
@@ -83,25 +77,8 @@ def train_pose(images: torch.Tensor, targets: torch.Tensor, cfg: PoseConfig,
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        running += loss.detach() * len(idx)
-        seen += len(idx)
-        done = step + 1
-        if done % log_every == 0 or done == cfg.steps:
-            history["step"].append(done)
-            history["loss"].append(running.item() / seen)
-            running.zero_()
-            seen = 0
-            if bar is not None:
-                bar.set_postfix(loss=f"{history['loss'][-1]:.4f}")
-        if bar is not None:
-            bar.update(1)
-        if ckpt is not None:
-            ckpt.step_done(done, extra={"history": history})
-    if bar is not None:
-        bar.close()
-    history["seconds"] = history.get("seconds", 0.0) + time.perf_counter() - began
-    if ckpt is not None:
-        ckpt.finish(cfg.steps, extra={"history": history})
+        log.step(step + 1, loss[None])
+    history = log.finish()
     net.eval().requires_grad_(False)  # frozen, as P is in FaceID-GAN
     return net, history
 

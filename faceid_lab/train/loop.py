@@ -1,0 +1,62 @@
+"""The bookkeeping every training loop shares, so each loop shows only its own step.
+
+Running means of the step's losses stay on the device (no host sync inside a step) and
+are appended to `history` every `every` steps; the progress bar; the `on_log` callback
+(live previews); the checkpoint's per-step save; and the wall-clock total.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from .checkpoint import TrainCheckpoint
+
+
+class TrainLog:
+    def __init__(self, history: dict, keys: tuple[str, ...], steps: int, start: int, every: int,
+                 ckpt: TrainCheckpoint | None = None, desc: str = "", progress: bool = False,
+                 on_log: Callable[[int, dict, nn.Module], None] | None = None,
+                 device: str | torch.device = "cpu"):
+        self.history, self.keys, self.steps, self.every = history, keys, steps, every
+        self.ckpt, self.on_log = ckpt, on_log
+        self.sums = torch.zeros(len(keys), device=device)
+        self.count = 0
+        self.bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=steps, initial=start, desc=desc, leave=False)
+        self.began = time.perf_counter()
+
+    def step(self, done: int, values: torch.Tensor, model: nn.Module | None = None) -> None:
+        """After step `done` (1-based) with losses `values` (len(keys),) still on the device."""
+        self.sums += values.detach().float()
+        self.count += 1
+        if done % self.every == 0 or done == self.steps:
+            for key, mean in zip(self.keys, (self.sums / self.count).tolist(), strict=True):
+                self.history[key].append(mean)
+            self.history["step"].append(done)
+            self.sums.zero_()
+            self.count = 0
+            if self.bar is not None:
+                self.bar.set_postfix({k: f"{self.history[k][-1]:.3f}" for k in self.keys[:3]})
+            if self.on_log is not None:
+                self.on_log(done, self.history, model)
+                model.train()
+        if self.bar is not None:
+            self.bar.update(1)
+        if self.ckpt is not None:
+            self.ckpt.step_done(done, extra={"history": self.history})
+
+    def finish(self) -> dict:
+        """Close the bar, add this run's seconds, mark the checkpoint finished; the history."""
+        if self.bar is not None:
+            self.bar.close()
+        self.history["seconds"] = self.history.get("seconds", 0.0) + time.perf_counter() - self.began
+        if self.ckpt is not None:
+            self.ckpt.finish(self.steps, extra={"history": self.history})
+        return self.history
