@@ -224,7 +224,7 @@ md("""
 - the **raw** decoder output has B's face *and* B's room, so it is far from the input frame in
   pixels even when the face is poor;
 - **alpha blending with the head masks** keeps A's background and puts B's face in: closest to
-  the truth, and the judge sees B;
+  the truth by SSIM, and the judge sees B;
 - **colour matching** (the usual fix for different lighting) moves the swap's colours to A's
   frame: it also pulls B's skin tone towards A's, and the judge notices. Colour is identity too;
 - **Poisson blending** keeps the swap's gradients but takes its colours from the mask's boundary
