@@ -14,7 +14,6 @@ oval built from the five alignment points.
 from __future__ import annotations
 
 import math
-import shutil
 import subprocess
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -328,7 +327,7 @@ def evaluate_swap(result: SwapResult, pair: DeepfakePair, judge, pose_net=None) 
     - the judge's cosine similarity of each blended frame to B's and to A's identity centroid;
     - with a pose regressor P and true poses: P's pose error on the swap against A's true pose,
       next to P's own error on A's input frames (the floor)."""
-    out: dict = {"frames": len(pair.test_a), "kind": pair.kind, "judge": getattr(judge, "name", type(judge).__name__)}
+    out: dict = {"frames": len(pair.test_a), "kind": pair.kind}
     if pair.truth_ab is not None:
         for name, x in (("raw", result.swapped), ("blended", result.blended)):
             l1_truth = (x - pair.truth_ab).abs().flatten(1).mean(1)
@@ -342,7 +341,7 @@ def evaluate_swap(result: SwapResult, pair: DeepfakePair, judge, pose_net=None) 
     feats = judge.embed(result.blended)
     sim_b, sim_a = feats @ centre_b, feats @ centre_a
     feats_in = judge.embed(pair.test_a)
-    out["judge"] = {"name": out.pop("judge"), "similarity_to_b": sim_b.mean().item(),
+    out["judge"] = {"name": getattr(judge, "name", type(judge).__name__), "similarity_to_b": sim_b.mean().item(),
                     "similarity_to_a": sim_a.mean().item(), "closer_to_b": (sim_b > sim_a).float().mean().item(),
                     "input_similarity_to_a": (feats_in @ centre_a).mean().item(),
                     "input_similarity_to_b": (feats_in @ centre_b).mean().item()}
@@ -447,9 +446,11 @@ def write_video(frames: torch.Tensor, path: str | Path, fps: int = 12, scale: in
         x = x.repeat_interleave(scale, -1).repeat_interleave(scale, -2)
     t, _, h, w = x.shape
     pixels = (x.permute(0, 2, 3, 1) * 255 + 0.5).to(torch.uint8).contiguous().numpy()
-    exe = imageio_ffmpeg.get_ffmpeg_exe() if shutil.which("ffmpeg") is None else shutil.which("ffmpeg")
-    cmd = [exe, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
-           "-r", str(fps), "-i", "-", "-an", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "20", str(path)]
+    # imageio-ffmpeg's own binary (it has libx264; IMAGEIO_FFMPEG_EXE overrides it), never a system
+    # ffmpeg that may lack the encoder
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
+           "-s", f"{w}x{h}", "-r", str(fps), "-i", "-",
+           "-an", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "20", str(path)]
     done = subprocess.run(cmd, input=pixels.tobytes(), capture_output=True)
     if done.returncode != 0:
         raise RuntimeError(f"ffmpeg could not write {path}: {done.stderr.decode(errors='replace')[-500:]}")
