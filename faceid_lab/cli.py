@@ -122,25 +122,28 @@ def _evaluate_pose(a: argparse.Namespace) -> int:
 
 def _deepfake_model(a: argparse.Namespace):
     from . import course, deepfake
+    from .train import distributed
 
     profile = a.profile or course.profile()
     budget = deepfake.DEEPFAKE_BUDGETS[profile]
     pair = deepfake.load_pair(a.shard, a.a, a.b, a.frames or budget["frames"], a.test_frames or budget["test_frames"])
     overrides = {k: v for k, v in (("steps", a.steps), ("width", a.width), ("batch", a.batch)) if v is not None}
     cfg = deepfake.autoencoder_config(budget, **overrides)
-    model, history = deepfake.train_or_load(pair, cfg, device=a.device, save_every_s=a.save_every_s,
-                                            progress=sys.stderr.isatty())
+    dist = distributed.from_env()  # under torchrun: one rank of a DDP run
+    model, history = deepfake.train_or_load(pair, cfg, device=distributed.device_for(dist, a.device),
+                                            save_every_s=a.save_every_s, progress=sys.stderr.isatty(), dist=dist)
     info = {"profile": profile, "pair": repr(pair), "checkpoint": str(deepfake.checkpoint_path(pair, cfg)),
             "steps": cfg.steps, "width": cfg.width, "batch": cfg.batch,
             "train_seconds": round(history.get("seconds", 0.0), 1),
             "final_loss_a": history["loss_a"][-1] if history["loss_a"] else None,
-            "final_loss_b": history["loss_b"][-1] if history["loss_b"] else None}
-    return pair, model, info
+            "final_loss_b": history["loss_b"][-1] if history["loss_b"] else None, "processes": dist.world}
+    return pair, model, info if dist.main else None
 
 
 def _train_autoencoder(a: argparse.Namespace) -> int:
     _, _, info = _deepfake_model(a)
-    print(json.dumps(info, indent=1))
+    if info is not None:  # rank 0 speaks for a torchrun launch
+        print(json.dumps(info, indent=1))
     return 0
 
 
@@ -149,6 +152,8 @@ def _evaluate_autoencoder(a: argparse.Namespace) -> int:
     from .train.pose import load_pose
 
     pair, model, info = _deepfake_model(a)
+    if info is None:  # under torchrun, rank 0 evaluates
+        return 0
     judge = deepfake.judge_for(pair, a.profile, a.device)
     pose_net = load_pose(a.profile, a.device, progress=False) if pair.kind == "synthfaces" else None
     result = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, "B", a.blend, a.colour)

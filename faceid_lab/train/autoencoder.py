@@ -16,12 +16,15 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 from ..data.augment import random_warp
 from ..metrics import ssim
 from ..models.autoencoder import FaceSwapAutoencoder
 from .checkpoint import TrainCheckpoint
 from .classifier import batch_indices
+from .distributed import SINGLE, Dist
 from .loop import TrainLog
 
 
@@ -61,16 +64,30 @@ def _batch(faces: torch.Tensor, masks: torch.Tensor | None, step: int, cfg: Auto
     return x
 
 
+class BothPeople(nn.Module):
+    """One forward for A's and B's batches, so DDP sees one forward per backward."""
+
+    def __init__(self, model: FaceSwapAutoencoder):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x_a: torch.Tensor, x_b: torch.Tensor):
+        return self.model(x_a, "A"), self.model(x_b, "B")
+
+
 def train_autoencoder(faces_a: torch.Tensor, faces_b: torch.Tensor, cfg: AutoencoderConfig,
                       masks_a: torch.Tensor | None = None, masks_b: torch.Tensor | None = None,
                       checkpoint: str | Path | None = None, device: str | torch.device = "cpu",
                       save_every_s: float = 120.0, save_every_steps: int | None = None, log_every: int = 50,
                       on_log: Callable[[int, dict, FaceSwapAutoencoder], None] | None = None,
-                      progress: bool = False) -> tuple[FaceSwapAutoencoder, dict]:
+                      progress: bool = False, dist: Dist = SINGLE) -> tuple[FaceSwapAutoencoder, dict]:
     """Train (or load, or resume) the shared-encoder autoencoder on A's and B's faces
     (N, 3, R, R) uint8 or float, with optional masks (N, R, R) or (N, 1, R, R).
-    `on_log(step, history, model)` is called every `log_every` steps (live previews)."""
+    `on_log(step, history, model)` is called every `log_every` steps (live previews).
+    Under torchrun (`dist` from faceid_lab.train.distributed.from_env()) each rank trains on
+    its slice of the global batch cfg.batch; rank 0 alone logs and saves."""
     device = torch.device(device)
+    rows = dist.share(cfg.batch)
     torch.manual_seed(cfg.seed)
     model = FaceSwapAutoencoder(cfg.width, cfg.resolution, cfg.mask).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
@@ -87,17 +104,23 @@ def train_autoencoder(faces_a: torch.Tensor, faces_b: torch.Tensor, cfg: Autoenc
             return model.eval(), history
     use_masks = cfg.mask and masks_a is not None and masks_b is not None
     gen = torch.Generator().manual_seed(cfg.seed)
-    log = TrainLog(history, ("loss_a", "loss_b"), cfg.steps, start, log_every, ckpt, "autoencoder", progress,
-                   on_log, device)
+    log = TrainLog(history, ("loss_a", "loss_b"), cfg.steps, start, log_every, ckpt if dist.main else None,
+                   "autoencoder", progress and dist.main, on_log if dist.main else None, device)
+    both = BothPeople(model)
+    if dist.world > 1:  # gradients averaged across ranks in backward
+        both = DistributedDataParallel(both, device_ids=[device.index] if device.type == "cuda" else None)
     model.train()
     for step in range(start, cfg.steps):
         gen.manual_seed(cfg.seed * 1_000_003 + step)  # the warps of step s: same after a resume
-        losses = []
-        for person, faces, masks, salt in (("A", faces_a, masks_a, 1), ("B", faces_b, masks_b, 2)):
-            x = _batch(faces, masks if use_masks else None, step, cfg, salt, device)
+        pairs = []
+        for faces, masks, salt in ((faces_a, masks_a, 1), (faces_b, masks_b, 2)):
+            x = _batch(faces, masks if use_masks else None, step, cfg, salt, device)  # the global batch
             warped, target = random_warp(x, cfg.warp_strength, generator=gen)
-            with autocast:
-                face, mask = model(warped[:, :3], person)
+            pairs.append((warped[rows], target[rows]))                                  # this rank's share
+        with autocast:
+            outputs = both(pairs[0][0][:, :3], pairs[1][0][:, :3])
+        losses = []
+        for (face, mask), (_, target) in zip(outputs, pairs, strict=True):
             face = face.float()
             loss = F.l1_loss(face, target[:, :3]) + cfg.ssim_weight * (1 - ssim(face, target[:, :3]))
             if use_masks and mask is not None:

@@ -1,0 +1,62 @@
+"""Multi-GPU and multi-node training with torch.distributed, as torchrun launches it.
+
+    torchrun --nproc_per_node K -m faceid_lab train autoencoder ...
+
+Every rank builds the same global batch for a step (batches and augmentations are pure
+functions of the seed and the step) and trains on its own contiguous slice of it; DDP
+averages the gradients, so K ranks with batch B/K each take the same step as one process
+with batch B. Only rank 0 logs, previews and writes checkpoints; every rank reads them on
+resume. Because the batch is global, a run resumes unchanged on another number of ranks.
+NCCL on GPUs, gloo on CPUs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class Dist:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        """Rank 0: the one that logs, previews and saves."""
+        return self.rank == 0
+
+    def share(self, global_batch: int) -> slice:
+        """This rank's rows of a global batch (contiguous; the batch must divide evenly)."""
+        if global_batch % self.world:
+            raise ValueError(f"the batch ({global_batch}) must be divisible by the number of processes "
+                             f"({self.world}); choose --batch as a multiple of {self.world}")
+        per = global_batch // self.world
+        return slice(self.rank * per, (self.rank + 1) * per)
+
+
+SINGLE = Dist()
+
+
+def from_env() -> Dist:
+    """The process's place in a torchrun launch (RANK, WORLD_SIZE, LOCAL_RANK), joining the
+    process group on first call; a plain single process otherwise."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return SINGLE
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return Dist(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def device_for(d: Dist, requested: str | torch.device = "cpu") -> torch.device:
+    """cuda:LOCAL_RANK for a CUDA request under torchrun (one GPU per process), else the request."""
+    requested = torch.device(requested)
+    if requested.type == "cuda" and d.world > 1:
+        torch.cuda.set_device(d.local_rank)
+        return torch.device("cuda", d.local_rank)
+    return requested
