@@ -1,1 +1,19 @@
 """Models: small, flat modules with explicit shapes."""
+
+import torch
+from torch import nn
+
+
+@torch.no_grad()
+def run_batched(net: nn.Module, images: torch.Tensor, batch: int = 256,
+                device: str | torch.device | None = None) -> torch.Tensor:
+    """A network's outputs for images (N, 3, R, R), uint8 or float in [0, 1], `batch` at a time on
+    `device` (default: where the network is), returned float32 on the CPU. Puts the network in
+    eval mode: this is for frozen networks and evaluation."""
+    net.eval()
+    device = device if device is not None else next(net.parameters()).device
+    out = []
+    for a in range(0, len(images), batch):
+        x = images[a:a + batch].to(device)
+        out.append(net(x.float() / 255 if x.dtype == torch.uint8 else x.float()).float().cpu())
+    return torch.cat(out)

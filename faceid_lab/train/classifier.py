@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from ..models import run_batched
 from ..models.identity import IdentityNet
 from .checkpoint import TrainCheckpoint
 
@@ -144,13 +145,7 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, cfg: Classifier
 def embed(net: IdentityNet, images: torch.Tensor, batch: int = 256,
           device: str | torch.device = "cpu") -> torch.Tensor:
     """Features (N, feature_dim) for images (N, 3, R, R), float in [0, 1] or uint8."""
-    net.eval()
-    out = []
-    for a in range(0, len(images), batch):
-        x = images[a:a + batch].to(device)
-        x = x.float() / 255 if x.dtype == torch.uint8 else x
-        out.append(net.features(x).cpu())
-    return torch.cat(out)
+    return run_batched(net, images, batch, device)  # IdentityNet's forward is its features
 
 
 @torch.no_grad()

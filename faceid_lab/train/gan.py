@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from ..data import synthetic as S
+from ..models import run_batched
 from ..models.gan import BeganDiscriminator, Generator
 from ..models.pose import POSE_SCALE, PoseNet
 from .autoencoder import amp_context
@@ -81,15 +82,7 @@ def render_photos(seed: int, identity_indices: np.ndarray, image_indices: np.nda
     return r.to_uint8().permute(0, 3, 1, 2).contiguous().cpu(), truth
 
 
-@torch.no_grad()
-def features(net: nn.Module, images: torch.Tensor, batch: int = 256) -> torch.Tensor:
-    """A frozen network's outputs for uint8 or float images, in batches, on the net's device."""
-    device = next(net.parameters()).device
-    out = []
-    for a in range(0, len(images), batch):
-        x = images[a:a + batch].to(device)
-        out.append(net(x.float() / 255 if x.dtype == torch.uint8 else x).float().cpu())
-    return torch.cat(out)
+features = run_batched  # a frozen network's outputs (identity features, P's readings) for many images
 
 
 def make_gan_data(identity_net: nn.Module, pose_net: PoseNet, seed: int, identity_indices: np.ndarray,

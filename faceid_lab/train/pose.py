@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from ..models import run_batched
 from ..models.pose import OUTPUT_NAMES, POSE_SCALE, PoseNet
 from .checkpoint import TrainCheckpoint, checkpoint_finished
 from .classifier import batch_indices, lr_at
@@ -87,12 +88,7 @@ def train_pose(images: torch.Tensor, targets: torch.Tensor, cfg: PoseConfig,
 def predict_pose(net: PoseNet, images: torch.Tensor, batch: int = 256,
                  device: str | torch.device = "cpu") -> torch.Tensor:
     """(N, 7) yaw, pitch, roll (degrees), smile, mouth_open, brow_raise, eye_closure."""
-    out = []
-    for a in range(0, len(images), batch):
-        x = images[a:a + batch].to(device)
-        x = x.float() / 255 if x.dtype == torch.uint8 else x
-        out.append(net(x).cpu())
-    return torch.cat(out)
+    return run_batched(net, images, batch, device)
 
 
 def pose_errors(predicted: torch.Tensor, truth: torch.Tensor) -> dict[str, float]:
