@@ -324,15 +324,12 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
         q.set_defaults(fn=_prepare)
 
-    for name, fn, text in (("judge", _train_judge, "the SynthFaces judge of a profile (train-or-load)"),
-                           ("pose", _train_pose, "P, the pose/expression regressor of a profile (train-or-load)")):
-        q = tr.add_parser(name, help=text)
-        q.add_argument("--profile", choices=["ci", "cpu", "gpu"], default=None, help="default: auto")
-        q.add_argument("--device", default="cpu")
-        q.set_defaults(fn=fn)
-    for name, fn, text in (("judge", _evaluate_judge, "the judge on unseen identities: ROC AUC, TAR, retrieval"),
-                           ("pose", _evaluate_pose, "P on unseen identities: mean absolute errors")):
-        q = ev.add_parser(name, help=text)
+    for parser, name, fn, text in (
+            (tr, "judge", _train_judge, "the SynthFaces judge of a profile (train-or-load)"),
+            (tr, "pose", _train_pose, "P, the pose/expression regressor of a profile (train-or-load)"),
+            (ev, "judge", _evaluate_judge, "the judge on unseen identities: ROC AUC, TAR, retrieval"),
+            (ev, "pose", _evaluate_pose, "P on unseen identities: mean absolute errors")):
+        q = parser.add_parser(name, help=text)
         q.add_argument("--profile", choices=["ci", "cpu", "gpu"], default=None, help="default: auto")
         q.add_argument("--device", default="cpu")
         q.set_defaults(fn=fn)

@@ -28,6 +28,7 @@ from .metrics import ssim
 from .models.autoencoder import FaceSwapAutoencoder
 from .swap import blend, swap
 from .train.autoencoder import AutoencoderConfig, train_autoencoder
+from .viz.tables import markdown_table, report_table  # noqa: F401 - notebooks use them from here too
 
 SCENE_IMAGE_INDEX = 2 ** 40  # the image index whose random nuisance becomes a person's scene
 POSE_LIMITS = (40.0, 15.0, 10.0)  # yaw, pitch, roll in degrees: a talking head, not a profile shot
@@ -385,31 +386,6 @@ def compare_blends(model: FaceSwapAutoencoder, pair: DeepfakePair, judge, pose_n
             row["yaw error (deg)"] = ev["pose_error_deg"]["swap"]["yaw"]
         rows.append(row)
     return rows
-
-
-def report_table(report: dict):
-    """evaluate_swap's nested result as a two-column Markdown table."""
-    rows = []
-    for key, value in report.items():
-        if isinstance(value, dict):
-            for sub, v in value.items():
-                if isinstance(v, dict):
-                    v = ", ".join(f"{k} {x:.1f}" for k, x in v.items())
-                rows.append({"measure": f"{key}: {sub}", "value": v})
-        else:
-            rows.append({"measure": key, "value": value})
-    return markdown_table(rows)
-
-
-def markdown_table(rows: list[dict], digits: int = 3):
-    """A list of flat dicts as a Markdown table (renders in Jupyter, Colab and on GitHub)."""
-    from IPython.display import Markdown
-
-    cols = list(dict.fromkeys(k for r in rows for k in r))
-    fmt = lambda v: f"{v:.{digits}f}" if isinstance(v, float) else str(v)  # noqa: E731
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in cols) + " |" for r in rows]
-    return Markdown("\n".join(lines))
 
 
 # ----------------------------------------------------------------------------

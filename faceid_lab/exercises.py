@@ -233,7 +233,7 @@ def check_verification_auc(cosine_similarity: Callable, verification_auc: Callab
             return CheckResult(name, False, "that is the dot product: normalise each feature to unit length first")
         return CheckResult(name, False, "cosine_similarity differs from F.normalize(a) @ F.normalize(b).T")
     labels = torch.tensor([0, 0, 0, 1, 1, 1, 2, 2, 3, 3])
-    feats = torch.randn(10, 6, generator=gen) + 1.5 * F_one_hot(labels, 6)
+    feats = torch.randn(10, 6, generator=gen) + 1.5 * torch.nn.functional.one_hot(labels, 6).float()
     for features in (feats, torch.ones(10, 6)):  # the second: every pair ties
         got, err = _run(name, verification_auc, features, labels)
         if err is not None:
@@ -249,10 +249,6 @@ def check_verification_auc(cosine_similarity: Callable, verification_auc: Callab
             return CheckResult(name, False, f"expected AUC {want_auc:.4f}, got {float(got):.4f}: {hint}")
     return CheckResult(name, True, "the AUC is the chance that two photos of one person look more alike to the "
                        "network than two photos of different people")
-
-
-def F_one_hot(labels: torch.Tensor, dim: int) -> torch.Tensor:  # noqa: N802 - a tiny local helper
-    return torch.nn.functional.one_hot(labels, dim).float()
 
 
 def check_identity_training_step(fn: Callable) -> CheckResult:
