@@ -1,4 +1,4 @@
-"""Training throughput: `faceid-lab bench train identity|autoencoder`.
+"""Training throughput: `faceid-lab bench train identity|autoencoder|faceidgan`.
 
 One line per setting, `NAME: X img/s`: fp32 eager, then the optimised path
 (channels_last; on CUDA also autocast, bf16 where supported else fp16 with a
@@ -22,7 +22,7 @@ from .models.autoencoder import FaceSwapAutoencoder
 from .models.identity import IdentityNet
 from .train.autoencoder import amp_context
 
-GAMES = ("identity", "autoencoder")
+GAMES = ("identity", "autoencoder", "faceidgan")
 
 
 def _update(loss: torch.Tensor, opt: torch.optim.Optimizer, scaler) -> None:
@@ -83,7 +83,38 @@ def _autoencoder_step(resolution: int, batch: int, device: torch.device, channel
     return step, 2 * batch  # both people's images per step
 
 
-_BUILDERS: dict[str, Callable] = {"identity": _identity_step, "autoencoder": _autoencoder_step}
+def _faceidgan_step(resolution: int, batch: int, device: torch.device, channels_last: bool, amp: bool,
+                    compile: bool, people: int = 5000):
+    """FaceID-GAN's full step (D, then the 2N-class C, then G, then k) at the gpu profile's widths."""
+    from .models.pose import PoseNet
+    from .train.faceidgan import FaceIdGanConfig, build_players, faceid_gan_step
+
+    cfg = FaceIdGanConfig(classifier="2n", width=64, resolution=resolution, batch=batch)
+    identity_net, pose_net = IdentityNet(num_classes=people, width=32), PoseNet(width=32)
+    p = build_players(cfg, identity_net, pose_net, people, device)
+    modules = [p.G, p.D, p.C, p.pose_net]
+    for m in modules:
+        if channels_last:
+            m.to(memory_format=torch.channels_last)
+        if compile:
+            m.compile()
+    sources, real = (torch.rand(batch, 3, resolution, resolution, device=device) for _ in range(2))
+    if channels_last:
+        sources, real = (x.contiguous(memory_format=torch.channels_last) for x in (sources, real))
+    labels = torch.randint(0, people, (batch,), device=device)
+    f_pose, z = torch.randn(batch, 7, device=device) * 0.3, torch.randn(batch, cfg.z_dim, device=device)
+    autocast, scaler = amp_context(device) if amp else (torch.autocast(device.type, enabled=False), None)
+    p.G.train()
+    p.D.train()
+
+    def step():
+        faceid_gan_step(p, sources, real, labels, f_pose, z, 0.5, autocast, scaler)
+
+    return step, batch
+
+
+_BUILDERS: dict[str, Callable] = {"identity": _identity_step, "autoencoder": _autoencoder_step,
+                                  "faceidgan": _faceidgan_step}
 
 
 def bench_train(game: str, resolution: int = 64, batch: int = 64, device: str = "cpu", steps: int = 10,

@@ -162,6 +162,59 @@ def _evaluate_autoencoder(a: argparse.Namespace) -> int:
     return 0
 
 
+def _faceidgan_variants(a: argparse.Namespace) -> list[tuple[str, bool]]:
+    names = ["none", "n", "2n"] if a.classifier == "all" else [a.classifier]
+    return [(name, not a.no_symmetry) for name in names]
+
+
+def _train_faceidgan(a: argparse.Namespace) -> int:
+    from . import course
+    from .train.faceidgan import load_faceid_gan
+
+    out = []
+    for classifier, symmetric in _faceidgan_variants(a):
+        players, history = load_faceid_gan(classifier, a.profile, symmetric, a.device, progress=sys.stderr.isatty(),
+                                           **({"steps": a.steps} if a.steps else {}))
+        last = {k: v[-1] for k, v in history.items() if isinstance(v, list) and v and k != "step"}
+        out.append({"classifier": classifier, "symmetric": symmetric, "profile": a.profile or course.profile(),
+                    "steps": players.cfg.steps, "train_seconds": round(history.get("seconds", 0.0), 1),
+                    "final": last, "checkpoint": str(players.checkpoint)})
+    print(json.dumps(out if len(out) > 1 else out[0], indent=1))
+    return 0
+
+
+def _evaluate_faceidgan(a: argparse.Namespace) -> int:
+    from . import course
+    from .judge import load_synth_judge
+    from .train.faceidgan import FACEIDGAN_BUDGETS, evaluate_faceid_gan, load_faceid_gan
+
+    profile = a.profile or course.profile()
+    judge = load_synth_judge(profile, device=a.device)
+    out = {}
+    for classifier, symmetric in _faceidgan_variants(a):
+        players, history = load_faceid_gan(classifier, profile, symmetric, a.device, progress=sys.stderr.isatty(),
+                                           **({"steps": a.steps} if a.steps else {}))
+        verdict = evaluate_faceid_gan(players, judge, identities=FACEIDGAN_BUDGETS[profile]["test_identities"])
+        name = classifier + ("" if symmetric or classifier == "none" else "-nosym")
+        out[name] = {"train_seconds": round(history.get("seconds", 0.0), 1), **verdict}
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+def _evaluate_frontalization(a: argparse.Namespace) -> int:
+    from .frontalize import evaluate_frontalization
+
+    print(json.dumps(evaluate_frontalization(a.profile, a.device), indent=1))
+    return 0
+
+
+def _evaluate_detection(a: argparse.Namespace) -> int:
+    from .detection import evaluate_detection
+
+    print(json.dumps(evaluate_detection(a.profile, a.device), indent=1))
+    return 0
+
+
 def _exercises(a: argparse.Namespace) -> int:
     from .notebooks import build_exercises
 
@@ -257,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(fn=_bench_render)
 
     b = bench.add_parser("train", help="training images per second: fp32 eager vs the optimised path")
-    b.add_argument("game", choices=["identity", "autoencoder"])
+    b.add_argument("game", choices=["identity", "autoencoder", "faceidgan"])
     b.add_argument("--resolution", type=int, default=64)
     b.add_argument("--batch", type=int, default=64)
     b.add_argument("--steps", type=int, default=10)
@@ -328,7 +381,11 @@ def build_parser() -> argparse.ArgumentParser:
             (tr, "judge", _train_judge, "the SynthFaces judge of a profile (train-or-load)"),
             (tr, "pose", _train_pose, "P, the pose/expression regressor of a profile (train-or-load)"),
             (ev, "judge", _evaluate_judge, "the judge on unseen identities: ROC AUC, TAR, retrieval"),
-            (ev, "pose", _evaluate_pose, "P on unseen identities: mean absolute errors")):
+            (ev, "pose", _evaluate_pose, "P on unseen identities: mean absolute errors"),
+            (ev, "frontalization", _evaluate_frontalization,
+             "notebook 08: judge similarity by yaw bin, baseline (N) vs FaceID-GAN (2N), and L1 / SSIM to the truth"),
+            (ev, "detection", _evaluate_detection,
+             "notebook 09: ROC AUC of C's real/synth split and a dedicated detector, incl. notebook 01's deepfakes")):
         q = parser.add_parser(name, help=text)
         q.add_argument("--profile", choices=["ci", "cpu", "gpu"], default=None, help="default: auto")
         q.add_argument("--device", default="cpu")
@@ -352,6 +409,20 @@ def build_parser() -> argparse.ArgumentParser:
         if parser is ev:
             q.add_argument("--blend", choices=["alpha", "poisson"], default="alpha")
             q.add_argument("--colour", action="store_true", help="match colours in Lab before blending")
+        q.set_defaults(fn=fn)
+
+    for parser, fn, text, default in (
+            (tr, _train_faceidgan, "FaceID-GAN: G vs D and C (none, N-class or 2N-class), train-or-load", "2n"),
+            (ev, _evaluate_faceidgan, "FaceID-GAN variants judged on unseen people (JSON; trains what is missing)",
+             "all")):
+        q = parser.add_parser("faceidgan", help=text, description=text)
+        q.add_argument("--profile", choices=["ci", "cpu", "gpu"], default=None, help="budget (default: auto)")
+        q.add_argument("--classifier", choices=["none", "n", "2n", "all"], default=default,
+                       help=f"which identity classifier C plays (default {default})")
+        q.add_argument("--no-symmetry", action="store_true",
+                       help="G's f_id from the frozen identity network instead of C (C still scores the output)")
+        q.add_argument("--steps", type=int, default=None, help="override the budget's steps")
+        q.add_argument("--device", default="cpu")
         q.set_defaults(fn=fn)
 
     x = sub.add_parser("exercises", help="student notebooks from the reference solutions")

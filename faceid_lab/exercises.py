@@ -324,3 +324,224 @@ def check_read_pose(fn: Callable) -> CheckResult:
     return CheckResult(name, False, f"expected yaw/pitch/roll {[round(w, 2) for w in want]}; add a batch "
                        "dimension (image[None]), run the net in eval mode under torch.no_grad(), take row 0, "
                        "columns 0, 1, 2")
+
+
+def check_k_update(fn: Callable) -> CheckResult:
+    """fn(k, r_real, r_fake, gamma, lambda_k) -> (new k, M), all floats or 0-d tensors:
+    k <- clip(k + lambda_k (gamma R(real) - R(fake)), 0, 1); M = R(real) + |gamma R(real) - R(fake)|."""
+    name = "BEGAN's k update"
+    cases = ((0.0, 0.20, 0.05, 0.5, 0.1), (0.5, 0.10, 0.30, 0.7, 0.001), (0.0, 0.1, 0.9, 0.5, 1.0),
+             (0.99, 0.9, 0.0, 0.5, 1.0))
+    for k, rr, rf, gamma, lam in cases:
+        got, err = _run(name, fn, torch.tensor(k), torch.tensor(rr), torch.tensor(rf), gamma, lam)
+        if err is not None:
+            return err
+        try:
+            new_k, measure = (float(x) for x in got)
+        except (TypeError, ValueError):
+            return CheckResult(name, False, "return two numbers: (new k, M)")
+        raw = k + lam * (gamma * rr - rf)
+        want_k, want_m = min(1.0, max(0.0, raw)), rr + abs(gamma * rr - rf)
+        if abs(new_k - raw) < 1e-6 and raw != want_k:
+            return CheckResult(name, False, f"k went to {raw:.3f}: clip it to [0, 1] (torch.clamp or min/max)")
+        if abs(new_k - min(1.0, max(0.0, k + lam * (rr - gamma * rf)))) < 1e-6 and abs(new_k - want_k) > 1e-6:
+            return CheckResult(name, False, "gamma multiplies R(real), not R(fake): "
+                               "k + lambda_k (gamma R(real) - R(fake))")
+        if abs(new_k - want_k) > 1e-6:
+            return CheckResult(name, False, f"with k={k}, R(real)={rr}, R(fake)={rf}, gamma={gamma}, "
+                               f"lambda_k={lam} the new k is {want_k:.4f}, you gave {new_k:.4f}")
+        if abs(measure - want_m) > 1e-6:
+            return CheckResult(name, False, f"M should be {want_m:.4f}, got {measure:.4f}: "
+                               "M = R(real) + |gamma R(real) - R(fake)|")
+    return CheckResult(name, True, "k grows while D rebuilds fakes too well, so D pushes fakes away only as hard "
+                       "as it can afford; M falls as G and D converge")
+
+
+def check_two_n_labels(fn: Callable) -> CheckResult:
+    """fn(labels (B,), synthesized (B,) bool, num_identities) -> (B,) long: i when real, N + i when synthesized."""
+    name = "2N labels"
+    labels = torch.tensor([0, 3, 1, 3, 2])
+    synthesized = torch.tensor([False, False, True, True, False])
+    got, err = _run(name, fn, labels.clone(), synthesized.clone(), 5)
+    if err is not None:
+        return err
+    want = torch.tensor([0, 3, 6, 8, 2])
+    if not isinstance(got, torch.Tensor) or got.shape != want.shape:
+        return CheckResult(name, False, f"return a tensor of shape {tuple(want.shape)}")
+    if torch.equal(got.long(), want):
+        if got.dtype != torch.long:
+            return CheckResult(name, False, "right values, but cross-entropy needs integer (long) labels")
+        return CheckResult(name, True, "real person i and synthesized person i are now different classes")
+    if torch.equal(got.long(), torch.tensor([5, 8, 1, 3, 7])):
+        return CheckResult(name, False, "the other way round: real faces keep class i, synthesized ones get N + i")
+    if torch.equal(got.long(), labels + synthesized.long()):
+        return CheckResult(name, False, "add N (num_identities), not 1, to the synthesized faces' labels")
+    return CheckResult(name, False, f"expected {want.tolist()} for labels {labels.tolist()}, synthesized "
+                       f"{synthesized.tolist()}, N = 5; got {got.tolist()}")
+
+
+def check_classifier_loss(fn: Callable) -> CheckResult:
+    """fn(logits_real, labels_real, logits_fake, labels_fake, synth_weight) -> scalar tensor:
+    CE(real) + synth_weight * CE(synthesized)."""
+    import torch.nn.functional as F
+
+    name = "C's loss"
+    g = torch.Generator().manual_seed(3)
+    lr, lf = torch.randn(6, 8, generator=g, requires_grad=True), torch.randn(4, 8, generator=g, requires_grad=True)
+    yr, yf = torch.tensor([0, 1, 2, 3, 0, 1]), torch.tensor([4, 5, 6, 7])
+    got, err = _run(name, fn, lr, yr, lf, yf, 0.3)
+    if err is not None:
+        return err
+    if not isinstance(got, torch.Tensor) or got.dim() != 0:
+        return CheckResult(name, False, "return one scalar tensor (so it can be backpropagated)")
+    real, fake = F.cross_entropy(lr, yr), F.cross_entropy(lf, yf)
+    want = real + 0.3 * fake
+    if torch.isclose(got, want, atol=1e-5):
+        if not got.requires_grad:
+            return CheckResult(name, False, "right value, but detached: keep it a tensor, no .item()")
+        return CheckResult(name, True, "C learns every real person, and (with the 2N labels) where G's versions of "
+                           "them differ; the schedule makes the synthesized term large early, smaller later")
+    if torch.isclose(got, real + fake, atol=1e-5):
+        return CheckResult(name, False, "weight the synthesized term by synth_weight")
+    if torch.isclose(got, F.cross_entropy(torch.cat([lr, lf]), torch.cat([yr, yf])), atol=1e-5):
+        return CheckResult(name, False, "one cross-entropy over the concatenated batch ignores synth_weight: "
+                           "compute the real and synthesized terms separately")
+    return CheckResult(name, False, f"expected {want.item():.4f}, got {got.item():.4f}: "
+                       "F.cross_entropy(logits_real, labels_real) + synth_weight * F.cross_entropy(logits_fake, ...)")
+
+
+def check_identity_loss(fn: Callable) -> CheckResult:
+    """fn(C, sources, outputs) -> scalar tensor: mean over the batch of 1 - cos(C(sources), C(outputs)),
+    with the source features fixed (no gradient) and gradients flowing to the outputs."""
+    import torch.nn.functional as F
+
+    from .models.identity import IdentityNet
+
+    name = "G's identity loss"
+    torch.manual_seed(0)
+    C = IdentityNet(num_classes=6, width=4, feature_dim=16).eval()
+    sources = _faces(11, 3, 32).requires_grad_(True)
+    outputs = _faces(12, 3, 32).requires_grad_(True)
+    got, err = _run(name, fn, C, sources, outputs)
+    if err is not None:
+        return err
+    if not isinstance(got, torch.Tensor) or got.dim() != 0:
+        return CheckResult(name, False, "return one scalar tensor: the mean over the batch")
+    with torch.no_grad():
+        fs, fo = C.features(sources), C.features(outputs)
+        cos = F.cosine_similarity(fs, fo, dim=1)
+    want = (1 - cos).mean()
+    if not torch.isclose(got.detach(), want, atol=1e-5):
+        if torch.isclose(got.detach(), cos.mean(), atol=1e-5):
+            return CheckResult(name, False, "that is the similarity; the loss is 1 - cosine (small when alike)")
+        return CheckResult(name, False, f"expected {want.item():.4f}, got {got.item():.4f}: "
+                           "(1 - F.cosine_similarity(C.features(sources), C.features(outputs), dim=1)).mean()")
+    if not got.requires_grad:
+        return CheckResult(name, False, "no gradient reaches G's outputs: do not wrap the output's features in no_grad")
+    got.backward()
+    if sources.grad is not None and sources.grad.abs().sum() > 0:
+        return CheckResult(name, False, "the source features should be a fixed target: compute them under "
+                           "torch.no_grad() (or .detach()), so only G's output moves")
+    if outputs.grad is None or outputs.grad.abs().sum() == 0:
+        return CheckResult(name, False, "no gradient reaches G's outputs")
+    return CheckResult(name, True, "one C reads both faces (information symmetry): G is pulled to where C puts "
+                       "the real person, in the same feature space it got f_id from")
+
+
+def check_centroid_distances(fn: Callable) -> CheckResult:
+    """fn(features (M, D), labels (M,), synthesized (M,) bool) -> (P,) per person: the distance
+    between the mean of their synthesized features and the mean of their real features."""
+    name = "centroid distances"
+    g = torch.Generator().manual_seed(5)
+    labels = torch.tensor([0, 0, 0, 1, 1, 1, 2, 2, 2, 0, 1, 2, 0, 1, 2])
+    synthesized = torch.tensor([False] * 9 + [True] * 6)
+    features = torch.randn(15, 4, generator=g)
+    got, err = _run(name, fn, features.clone(), labels.clone(), synthesized.clone())
+    if err is not None:
+        return err
+    want = torch.stack([features[(labels == p) & synthesized].mean(0) - features[(labels == p) & ~synthesized].mean(0)
+                        for p in range(3)]).norm(dim=1)
+    try:
+        got = torch.as_tensor(got, dtype=torch.float32).flatten()
+    except (TypeError, ValueError):
+        return CheckResult(name, False, "return a tensor with one distance per person")
+    if got.shape != want.shape:
+        return CheckResult(name, False, f"return one distance per person: shape {tuple(want.shape)}, "
+                           f"got {tuple(got.shape)}")
+    if torch.allclose(got, want, atol=1e-4):
+        return CheckResult(name, True, "measured in the feature space itself, where distances mean something "
+                           "(UMAP's do not)")
+    pairwise = torch.stack([torch.cdist(features[(labels == p) & synthesized],
+                                        features[(labels == p) & ~synthesized]).mean() for p in range(3)])
+    if torch.allclose(got, pairwise, atol=1e-4):
+        return CheckResult(name, False, "that is the mean distance between points; take the distance between the "
+                           "two means (centroids) instead")
+    everyone = torch.stack([features[(labels == p) & synthesized].mean(0) - features[~synthesized].mean(0)
+                            for p in range(3)]).norm(dim=1)
+    if torch.allclose(got, everyone, atol=1e-4):
+        return CheckResult(name, False, "compare with the same person's real centroid: select labels == p as well")
+    return CheckResult(name, False, f"expected {[round(v, 3) for v in want.tolist()]}: for each person p, "
+                       "(features[(labels == p) & synthesized].mean(0) - features[(labels == p) & ~synthesized]"
+                       ".mean(0)).norm()")
+
+
+def check_yaw_table(fn: Callable) -> CheckResult:
+    """fn(similarity (M,), yaw (M,)) -> {yaw: (mean, std)} for every yaw that occurs, std as torch's
+    default (sample) standard deviation."""
+    name = "table by yaw bin"
+    g = torch.Generator().manual_seed(9)
+    yaw = torch.tensor([0, 15, 30, 0, 15, 30, 0, 15, 30, 0, 15, 30], dtype=torch.float32)
+    sim = torch.rand(12, generator=g)
+    got, err = _run(name, fn, sim.clone(), yaw.clone())
+    if err is not None:
+        return err
+    if not isinstance(got, dict):
+        return CheckResult(name, False, "return a dict {yaw: (mean, std)}")
+    want = {int(y): (sim[yaw == y].mean().item(), sim[yaw == y].std().item()) for y in (0, 15, 30)}
+    keys = {int(float(k)) for k in got}
+    if keys != set(want):
+        return CheckResult(name, False, f"one entry per yaw that occurs: {sorted(want)}, got {sorted(keys)}")
+    for y, (mean, std) in want.items():
+        entry = got.get(y, got.get(float(y)))
+        try:
+            m, s = (float(v) for v in entry)
+        except (TypeError, ValueError):
+            return CheckResult(name, False, "each value should be a pair (mean, std)")
+        if abs(m - mean) > 1e-5:
+            return CheckResult(name, False, f"the mean at yaw {y} should be {mean:.4f}, got {m:.4f}: average only "
+                               "the entries with that yaw (similarity[yaw == y])")
+        population = sim[yaw == y].std(correction=0).item()
+        if abs(s - std) > 1e-5 and abs(s - population) > 1e-5:
+            return CheckResult(name, False, f"the spread at yaw {y} should be {std:.4f}, got {s:.4f}: "
+                               "similarity[yaw == y].std()")
+    return CheckResult(name, True, "the paper's comparison, bin by bin: a method must win at every angle, not on "
+                       "average")
+
+
+def check_detector_auc(fn: Callable) -> CheckResult:
+    """fn(real_scores (n,), fake_scores (m,)) -> ROC AUC: the probability that a random fake
+    scores higher than a random real image, ties counted half."""
+    name = "detector ROC AUC"
+    cases = ((torch.tensor([0.1, 0.4, 0.35, 0.8]), torch.tensor([0.9, 0.4, 0.7])),
+             (torch.tensor([0.0, 1.0, 2.0]), torch.tensor([2.0, 3.0])))
+    for real, fake in cases:
+        got, err = _run(name, fn, real.clone(), fake.clone())
+        if err is not None:
+            return err
+        try:
+            value = float(got)
+        except (TypeError, ValueError):
+            return CheckResult(name, False, "return the AUC as a number")
+        diff = fake[None, :] - real[:, None]
+        want = ((diff > 0).float() + 0.5 * (diff == 0).float()).mean().item()
+        if abs(value - want) < 1e-6:
+            continue
+        if abs(value - (1 - want)) < 1e-6:
+            return CheckResult(name, False, "the other way round: fakes are the positives, so higher fake scores "
+                               "should give an AUC near 1")
+        strict = (diff > 0).float().mean().item()
+        if abs(value - strict) < 1e-6:
+            return CheckResult(name, False, "count ties (a fake and a real with the same score) as one half")
+        return CheckResult(name, False, f"expected {want:.4f}, got {value:.4f}: compare every fake with every real "
+                           "score: (fake[None, :] > real[:, None]) plus half of the ties, averaged")
+    return CheckResult(name, True, "0.5 is a coin toss, 1.0 separates every fake from every real image")

@@ -115,3 +115,20 @@ def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 11, reduce: bool = True
     cov = F.conv2d(a * b, w, groups=ch) - mu_a * mu_b
     s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
     return s.mean() if reduce else s.flatten(1).mean(1)
+
+
+def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Frechet distance between Gaussians fitted to two feature sets (N, D), (M, D), as FID does
+    with Inception features (the course uses the judge's):
+        |mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)).
+    Tr((S_a S_b)^(1/2)) = sum of sqrt(eigenvalues of S_a^(1/2) S_b S_a^(1/2)), a symmetric matrix,
+    so no general matrix square root is needed. float64; small negative eigenvalues clip to 0."""
+    a, b = a.double().cpu(), b.double().cpu()
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError("frechet_distance needs at least 2 samples in each set")
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = torch.cov(a.T), torch.cov(b.T)
+    vals, vecs = torch.linalg.eigh(cov_a)
+    root_a = vecs @ torch.diag(vals.clamp(min=0).sqrt()) @ vecs.T
+    cross = torch.linalg.eigvalsh(root_a @ cov_b @ root_a).clamp(min=0).sqrt().sum()
+    return ((mu_a - mu_b).pow(2).sum() + cov_a.trace() + cov_b.trace() - 2 * cross).item()

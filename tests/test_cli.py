@@ -46,3 +46,6 @@ def test_bench_train_prints_both_settings():
     out = run_cli("bench", "train", "autoencoder", "--resolution", "32", "--batch", "4", "--steps", "1",
                   "--warmup", "1").stdout
     assert out.count("img/s") == 2 and out.startswith("autoencoder fp32 eager: ")
+    out = run_cli("bench", "train", "faceidgan", "--resolution", "32", "--batch", "2", "--steps", "1",
+                  "--warmup", "1").stdout
+    assert out.count("img/s") == 2 and out.startswith("faceidgan fp32 eager: ")

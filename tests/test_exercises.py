@@ -100,3 +100,35 @@ def test_identity_and_pose_checkers_give_specific_hints():
 
     result = exercises.check_read_pose(normalised)
     assert not result.passed and "normalised outputs" in result.message
+
+
+def test_faceid_gan_checkers_give_specific_hints():
+    import torch
+    import torch.nn.functional as F
+
+    def no_clip(k, r_real, r_fake, gamma, lambda_k):
+        return k + lambda_k * (gamma * r_real - r_fake), r_real + abs(gamma * r_real - r_fake)
+
+    result = exercises.check_k_update(no_clip)
+    assert not result.passed and "clip it to [0, 1]" in result.message
+    result = exercises.check_two_n_labels(lambda labels, synthesized, n: labels + n * (~synthesized).long())
+    assert not result.passed and "the other way round" in result.message
+    result = exercises.check_two_n_labels(lambda labels, synthesized, n: labels + synthesized.long())
+    assert not result.passed and "add N" in result.message
+    result = exercises.check_classifier_loss(
+        lambda lr, yr, lf, yf, w: F.cross_entropy(lr, yr) + F.cross_entropy(lf, yf))
+    assert not result.passed and "weight the synthesized term" in result.message
+
+    def both_move(C, sources, outputs):
+        return (1 - F.cosine_similarity(C.features(sources), C.features(outputs), dim=1)).mean()
+
+    result = exercises.check_identity_loss(both_move)
+    assert not result.passed and "fixed target" in result.message
+
+    def similarity(C, sources, outputs):
+        with torch.no_grad():
+            f = C.features(sources)
+        return F.cosine_similarity(f, C.features(outputs), dim=1).mean()
+
+    result = exercises.check_identity_loss(similarity)
+    assert not result.passed and "1 - cosine" in result.message

@@ -48,12 +48,13 @@ class Generator(nn.Module):
     """G(f_id (B, 256), f_pose (B, 7), z (B, z_dim)) -> face (B, 3, R, R) in [0, 1]."""
 
     def __init__(self, width: int = 32, resolution: int = 64, z_dim: int = 32,
-                 id_dim: int = ID_DIM, pose_dim: int = POSE_DIM):
+                 id_dim: int = ID_DIM, pose_dim: int = POSE_DIM, pose_gain: float = 1.0):
         super().__init__()
         if resolution % 16:
             raise ValueError(f"resolution must be a multiple of 16, not {resolution}")
         w, self.side, self.z_dim = width, resolution // 16, z_dim
         self.id_scale = id_dim ** 0.5
+        self.pose_gain = pose_gain  # > 1 makes the 7 pose numbers as loud as the 256 identity numbers
         cond = id_dim + pose_dim
         self.fc = nn.Linear(cond + z_dim, 8 * w * self.side ** 2)
         self.fc_bn = nn.BatchNorm2d(8 * w)
@@ -63,7 +64,7 @@ class Generator(nn.Module):
         self.c0 = 8 * w
 
     def forward(self, f_id: torch.Tensor, f_pose: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        c = torch.cat([f_id * self.id_scale, f_pose], dim=1)                  # (B, 263) the condition
+        c = torch.cat([f_id * self.id_scale, f_pose * self.pose_gain], dim=1)  # (B, 263) the condition
         h = self.fc(torch.cat([c, z], dim=1))                                 # (B, 8w * s * s)
         h = torch.relu(self.fc_bn(h.view(-1, self.c0, self.side, self.side)))  # (B, 8w, R/16, R/16)
         for block in self.ups:                                                # ... -> (B, w, R, R)

@@ -1,0 +1,168 @@
+"""Notebook 09: the other side of face synthesis: detecting the fakes.
+
+Three detectors, each a score per image (higher = more likely synthesized):
+- C's own split: FaceID-GAN's 2N-class C already separates real person i from synthesized
+  person i; its score is log P(any synthesized class) - log P(any real class);
+- a small dedicated detector: a CNN trained on real studio photos vs FaceID-GAN's faces of the
+  training people (binary cross-entropy);
+- (for reference) the judge cannot detect anything: it was never asked to.
+Scored by ROC AUC in distribution (unseen people, the same generator) and across generators:
+notebook 01's autoencoder deepfakes, which no detector has seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .metrics import roc_auc
+from .models import run_batched
+
+DETECTION_BUDGETS = {
+    "ci": {"train_images": 32, "detector_steps": 20, "test_identities": 6},
+    "cpu": {"train_images": 2000, "detector_steps": 300, "test_identities": 100},
+    "gpu": {"train_images": 10000, "detector_steps": 2000, "test_identities": 200},
+}
+
+
+def detection_auc(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> float:
+    """ROC AUC with fakes as positives: the probability that a random fake scores above a random
+    real image (ties count half)."""
+    scores = torch.cat([real_scores, fake_scores]).double().numpy()
+    positive = np.r_[np.zeros(len(real_scores), bool), np.ones(len(fake_scores), bool)]
+    return roc_auc(scores, positive)
+
+
+class CScore(nn.Module):
+    """A 2N-class C as a detector: (B, 3, R, R) -> (B,) log P(synthesized) - log P(real)."""
+
+    def __init__(self, C: nn.Module, num_identities: int):
+        super().__init__()
+        self.C, self.n = C, num_identities
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logits = self.C.logits(self.C.features(x))                          # (B, 2N)
+        return logits[:, self.n:].logsumexp(1) - logits[:, :self.n].logsumexp(1)
+
+
+class Detector(nn.Module):
+    """A small real-vs-synthesized CNN: face (B, 3, R, R) -> (B,) logit (higher = synthesized).
+    conv3 s2 + BN + LReLU x4 (w, 2w, 4w, 8w) -> global average pool (B, 8w) -> linear -> (B,)."""
+
+    def __init__(self, width: int = 16):
+        super().__init__()
+        chans = [3, width, 2 * width, 4 * width, 8 * width]
+        layers = []
+        for c_in, c_out in zip(chans[:-1], chans[1:], strict=True):
+            layers += [nn.Conv2d(c_in, c_out, 3, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2)]
+        self.body = nn.Sequential(*layers)
+        self.out = nn.Linear(8 * width, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.body(x * 2 - 1).mean(dim=(2, 3))).squeeze(1)
+
+
+def train_detector(real: torch.Tensor, fake: torch.Tensor, steps: int = 300, batch: int = 32, width: int = 16,
+                   lr: float = 2e-3, seed: int = 0, device: str | torch.device = "cpu") -> Detector:
+    """Train a Detector on real (label 0) and synthesized (label 1) images (N, 3, R, R) in [0, 1],
+    half of each batch from each, random horizontal flips."""
+    device = torch.device(device)
+    torch.manual_seed(seed)
+    det = Detector(width).to(device)
+    opt = torch.optim.Adam(det.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    half = batch // 2
+    for _ in range(steps):
+        x = torch.cat([real[torch.randint(len(real), (half,), generator=gen)],
+                       fake[torch.randint(len(fake), (half,), generator=gen)]]).to(device).float()
+        flip = torch.rand(len(x), generator=gen) < 0.5
+        x[flip.to(device)] = x[flip.to(device)].flip(-1)
+        y = torch.cat([torch.zeros(half), torch.ones(half)]).to(device)
+        loss = F.binary_cross_entropy_with_logits(det(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return det.eval()
+
+
+def scores(net: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """A detector's scores (N,) for images (N, 3, R, R), batched, on the CPU."""
+    return run_batched(net, images)
+
+
+@dataclass
+class DetectionData:
+    """train_real / train_fake: training people's studio photos and FaceID-GAN's faces of them;
+    test_real / test_fake: unseen people (run_generator_test); cross_real / cross_fake: notebook
+    01's held-out frames of person A and their autoencoder swaps (another generator)."""
+
+    train_real: torch.Tensor
+    train_fake: torch.Tensor
+    test_real: torch.Tensor
+    test_fake: torch.Tensor
+    cross_real: torch.Tensor | None = None
+    cross_fake: torch.Tensor | None = None
+
+
+def detection_data(players, data, test_identities: int = 100, train_images: int = 2000,
+                   deepfake_frames: tuple[torch.Tensor, torch.Tensor] | None = None, seed: int = 0) -> DetectionData:
+    """Real and synthesized faces for training and testing detectors (see DetectionData)."""
+    from .train.gan import generate, run_generator_test
+
+    n = min(train_images, len(data.targets))
+    pick = torch.randperm(len(data.targets), generator=torch.Generator().manual_seed(seed))[:n]
+    labels = data.target_labels[pick]
+    sources = data.sources[labels * data.per_identity].float() / 255
+    train_fake = generate(players.G, players.identity_features(sources), data.f_pose[pick], seed=seed)
+    test = run_generator_test(players.G, players.identity_features, players.pose_net, identities=test_identities,
+                              per_identity=2, seed=seed + 1, resolution=players.cfg.resolution)
+    cross_real, cross_fake = deepfake_frames if deepfake_frames is not None else (None, None)
+    return DetectionData(data.targets[pick].float() / 255, train_fake, test.targets, test.outputs, cross_real,
+                         cross_fake)
+
+
+def deepfake_frames(profile: str | None = None, device: str | torch.device = "cpu",
+                    progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Notebook 01's held-out real frames of A and their blended swaps A -> B (train-or-load)."""
+    from . import course, deepfake
+
+    budget = deepfake.DEEPFAKE_BUDGETS[profile or course.profile()]
+    pair = deepfake.load_pair(None, frames=budget["frames"], test_frames=budget["test_frames"])
+    model, _ = deepfake.train_or_load(pair, deepfake.autoencoder_config(budget), device=device, progress=progress)
+    result = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, "B")
+    return pair.test_a, result.blended
+
+
+def detection_report(players, d: DetectionData, detector: Detector) -> list[dict]:
+    """ROC AUC of C's split and of the dedicated detector, in distribution and across generators."""
+    c_score = CScore(players.C, players.num_identities) if players.C is not None else None
+    rows = []
+    for name, net in (("C's real/synth split (2N)", c_score), ("dedicated detector", detector)):
+        if net is None:
+            continue
+        row = {"detector": name,
+               "AUC, training images (seen)": detection_auc(scores(net, d.train_real), scores(net, d.train_fake)),
+               "AUC, unseen people": detection_auc(scores(net, d.test_real), scores(net, d.test_fake))}
+        if d.cross_real is not None:
+            row["AUC, notebook 01 deepfakes"] = detection_auc(scores(net, d.cross_real), scores(net, d.cross_fake))
+        rows.append(row)
+    return rows
+
+
+def evaluate_detection(profile: str | None = None, device: str | torch.device = "cpu") -> dict:
+    """`faceid-lab evaluate detection`: C's split and a dedicated detector, ROC AUC in distribution
+    and against notebook 01's deepfakes (every model train-or-load)."""
+    from . import course
+    from .train.faceidgan import faceidgan_data, load_faceid_gan
+
+    profile = profile or course.profile()
+    b = DETECTION_BUDGETS[profile]
+    model, _ = load_faceid_gan("2n", profile, device=device)
+    data = faceidgan_data(model.identity_net, model.pose_net, profile)
+    d = detection_data(model, data, b["test_identities"], b["train_images"], deepfake_frames(profile, device))
+    detector = train_detector(d.train_real, d.train_fake, steps=b["detector_steps"], device=device)
+    return {"profile": profile, **b, "rows": detection_report(model, d, detector)}

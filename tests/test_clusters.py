@@ -1,0 +1,114 @@
+"""Notebook 07: snapshots over training, cluster numbers in feature space, the UMAP pictures."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from faceid_lab.clusters import (
+    ClusterSet,
+    centroid_distances,
+    cluster_table,
+    collect_clusters,
+    distance_over_training,
+    neighbourhood_mixing,
+    umap_layout,
+)
+from faceid_lab.models.identity import IdentityNet
+from faceid_lab.models.pose import PoseNet
+from faceid_lab.train.checkpoint import CheckpointError
+from faceid_lab.train.faceidgan import FaceIdGanConfig, load_snapshot, snapshot_steps, train_faceid_gan
+from faceid_lab.train.gan import make_gan_data
+
+
+def test_centroid_distance_and_mixing_on_hand_made_points():
+    labels = torch.tensor([0, 0, 1, 1, 0, 0, 1, 1])
+    synthesized = torch.tensor([False] * 4 + [True] * 4)
+    real = torch.tensor([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0], [0.1, 1.0]])
+    on_top = torch.cat([real, real + 1e-3])                      # G's faces on their real photos
+    d = centroid_distances(on_top, labels, synthesized)
+    assert d.shape == (2,) and d.max() < 1e-2
+    assert neighbourhood_mixing(on_top, labels, synthesized, k=1).tolist() == [1.0] * 4
+    apart = torch.cat([real, torch.tensor([[-1.0, 0.0], [-1.0, -0.1], [0.0, -1.0], [-0.1, -1.0]])])
+    assert centroid_distances(apart, labels, synthesized).min() > 1.9
+    assert neighbourhood_mixing(apart, labels, synthesized, k=1).tolist() == [0.0] * 4
+
+
+@pytest.fixture(scope="module")
+def two_models(tmp_path_factory):
+    torch.manual_seed(0)
+    identity_net = IdentityNet(num_classes=4, width=4).eval()
+    pose_net = PoseNet(width=4).eval()
+    data = make_gan_data(identity_net, pose_net, seed=0, identity_indices=np.arange(4), sources_per_identity=2,
+                         targets_per_identity=4, resolution=32)
+    folder = tmp_path_factory.mktemp("models")
+    models = {}
+    for classifier in ("n", "2n"):
+        cfg = FaceIdGanConfig(classifier=classifier, width=4, resolution=32, z_dim=8, steps=8, batch=4)
+        path = folder / f"{classifier}.pt"
+        models[classifier], _ = train_faceid_gan(data, identity_net, pose_net, cfg, checkpoint=path)
+    return models
+
+
+class PixelJudge:
+    name = "pixels"
+
+    def embed(self, images):
+        f = F.avg_pool2d(images.float(), 8).flatten(1)
+        return F.normalize(f - f.mean(1, keepdim=True), dim=1)
+
+
+def test_training_keeps_snapshots_and_they_load(two_models):
+    p = two_models["2n"]
+    assert snapshot_steps(p.cfg) == (2, 4, 6)
+    mid = load_snapshot(p, 4)
+    assert mid is not p and not all(torch.equal(a, b) for a, b in zip(mid.G.state_dict().values(),
+                                                                       p.G.state_dict().values(), strict=True))
+    assert not torch.equal(mid.C.head.weight, p.C.head.weight)
+    assert load_snapshot(p, p.cfg.steps) is p
+    with pytest.raises(CheckpointError, match="no snapshot at step 5"):
+        load_snapshot(p, 5)
+
+
+@pytest.fixture(scope="module")
+def clusters(two_models):
+    return collect_clusters({"N": two_models["n"], "2N": two_models["2n"]}, PixelJudge(), identities=3,
+                            per_identity=2, resolution=32)
+
+
+def test_collect_clusters_embeds_real_and_synthesized_faces_at_every_step(clusters):
+    assert isinstance(clusters, ClusterSet) and clusters.models == ["N", "2N"]
+    assert clusters.steps["N"] == [2, 4, 6, 8] and clusters.labels.tolist() == [0, 0, 1, 1, 2, 2]
+    assert clusters.synthesized[("2N", 4)].shape == clusters.real.shape == (6, 3, 32, 32)
+    assert clusters.judge[("synthesized", "N", 8)].shape == (6, 48)  # PixelJudge: 3 x 4 x 4
+    assert clusters.own_c[("real", "2N", 2)].shape == (6, 256)
+    rows = cluster_table(clusters)
+    assert [(r["model"], r["space"]) for r in rows] == [("N", "judge"), ("N", "own C"), ("2N", "judge"),
+                                                        ("2N", "own C")]
+    assert all(r["centroid distance"] >= 0 and 0 <= r["mixing (k=5)"] <= 1 for r in rows)
+    curve = distance_over_training(clusters)
+    assert set(curve) == {"N", "2N"} and len(curve["N"]) == 4
+
+
+def test_umap_layout_and_pictures(clusters, monkeypatch):
+    from faceid_lab.viz.clusters import cluster_explorer, cluster_figure, umap_playground, umap_settings_picture
+
+    layout = umap_layout(clusters, n_neighbors=5)
+    assert len(layout) == 1 + 2 * 4 and all(v.shape == (6, 2) for v in layout.values())
+    assert np.allclose(layout[("real", "", 0)], umap_layout(clusters, n_neighbors=5)[("real", "", 0)])  # seeded
+    static = cluster_figure(clusters, layout, static=True, size=200)
+    assert static.size == (400, 400)
+    fig = cluster_figure(clusters, layout, static=False)
+    assert len(fig.frames) == 4 and len(fig.data) == 6
+    hover = fig.data[2].text[0]
+    assert "person 0" in hover and "synthesized" in hover and "step 2" in hover
+    assert cluster_explorer(clusters, layout).size == (840, 840)  # headless: the static picture
+    assert umap_settings_picture(clusters, "2N", settings=((3, 0.0), (5, 0.5)), size=150).size == (300, 166)
+    assert "interactive" in umap_playground(clusters, "2N")
+    monkeypatch.setenv("FACEID_LAB_HEADLESS", "0")  # the widget explorer: slider moves the crosses
+    box = cluster_explorer(clusters, layout)
+    slider, (plot, _) = box.children[0], box.children[1].children
+    final = np.array(plot.data[2].x)
+    slider.value = 0
+    assert not np.allclose(np.array(plot.data[2].x), final)
+    assert np.allclose(np.array(plot.data[2].x), layout[("synthesized", "N", 2)][:, 0])

@@ -1,0 +1,141 @@
+"""Notebooks 08 and 09: frontalization by yaw bin, and detectors of synthesized faces."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from faceid_lab.data import synthetic as S
+from faceid_lab.detection import CScore, Detector, detection_auc, detection_data, detection_report, train_detector
+from faceid_lab.frontalize import (
+    YAWS,
+    beats_in_every_bin,
+    frontalize,
+    paper_figure,
+    real_faces_figure,
+    render_yaw_set,
+    score_frontalization,
+    yaw_table,
+)
+from faceid_lab.models.identity import IdentityNet
+from faceid_lab.models.pose import PoseNet
+from faceid_lab.train.faceidgan import FaceIdGanConfig, train_faceid_gan
+from faceid_lab.train.gan import make_gan_data
+
+
+class PixelJudge:
+    name = "pixels"
+
+    def embed(self, images):
+        f = torch.nn.functional.avg_pool2d(images.float(), 8).flatten(1)
+        return torch.nn.functional.normalize(f - f.mean(1, keepdim=True), dim=1)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    torch.manual_seed(0)
+    identity_net = IdentityNet(num_classes=4, width=4).eval()
+    pose_net = PoseNet(width=4).eval()
+    data = make_gan_data(identity_net, pose_net, seed=0, identity_indices=np.arange(4), sources_per_identity=2,
+                         targets_per_identity=4, resolution=32)
+    cfg = FaceIdGanConfig(classifier="2n", width=4, resolution=32, z_dim=8, steps=4, batch=4)
+    players, _ = train_faceid_gan(data, identity_net, pose_net, cfg)
+    return players, data
+
+
+def test_yaw_set_turns_each_person_and_keeps_the_true_frontal():
+    ys = render_yaw_set(identities=3, yaws=(0, 30, 60), resolution=32)
+    assert ys.photos.shape == (9, 3, 32, 32) and ys.frontal.shape == (3, 3, 32, 32)
+    assert ys.yaw.tolist() == [0.0, 30.0, 60.0] * 3 and ys.labels.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert not torch.equal(ys.photos[0], ys.photos[1])  # another yaw, another picture
+    from faceid_lab.data.datasets import TEST_IDENTITY_OFFSET
+
+    want = S.render(S.sample_identities(0, [TEST_IDENTITY_OFFSET + 500]), S.Nuisance.reference(1), 32)
+    assert torch.allclose(ys.frontal[0], want.to_uint8().permute(0, 3, 1, 2)[0].float() / 255)
+    assert YAWS == (0, 15, 30, 45, 60, 75)
+
+
+def test_frontalization_scores_table_and_figure(tiny):
+    players, _ = tiny
+    ys = render_yaw_set(identities=3, yaws=(0, 45), resolution=32)
+    out = frontalize(players, ys.photos)
+    assert out.shape == ys.photos.shape
+    truth = ys.frontal[ys.labels]
+    scores = {"A": score_frontalization(PixelJudge(), ys.photos, out, truth),
+              "perfect": score_frontalization(PixelJudge(), ys.photos, truth, truth)}
+    assert torch.allclose(scores["perfect"]["l1"], torch.zeros(6)) and scores["perfect"]["ssim"].min() > 0.999
+    rows = yaw_table(scores, ys.yaw)
+    assert [(r["method"], r["yaw"]) for r in rows] == [("A", 0), ("A", 45), ("perfect", 0), ("perfect", 45)]
+    assert rows[2]["similarity to true frontal"] == pytest.approx(1.0, abs=1e-5)
+    image = paper_figure(ys, {"A": out}, scores, people=2)
+    assert image.size[0] > 2 * 32 and image.size[1] > 6 * 32  # 2 people x (input, A, truth) rows
+
+
+def test_beats_in_every_bin_needs_every_bin():
+    rows = [{"method": m, "yaw": y, "judge similarity": v}
+            for m, y, v in (("a", 0, 0.5), ("a", 15, 0.4), ("b", 0, 0.6), ("b", 15, 0.41))]
+    assert beats_in_every_bin(rows, "b", "a") and not beats_in_every_bin(rows, "a", "b")
+    rows[-1]["judge similarity"] = 0.39
+    assert not beats_in_every_bin(rows, "b", "a")
+
+
+def test_detection_auc_counts_ties_half():
+    assert detection_auc(torch.tensor([0.0, 1.0]), torch.tensor([2.0, 3.0])) == 1.0
+    assert detection_auc(torch.tensor([2.0, 3.0]), torch.tensor([0.0, 1.0])) == 0.0
+    assert detection_auc(torch.tensor([1.0]), torch.tensor([1.0])) == 0.5
+
+
+def test_dedicated_detector_learns_a_visible_fingerprint():
+    g = torch.Generator().manual_seed(0)
+    real = torch.rand(64, 3, 32, 32, generator=g) * 0.5
+    fake = real.clone()
+    fake[:, :, ::2, ::2] += 0.4  # a checkerboard "generator fingerprint"
+    det = train_detector(real[:48], fake[:48], steps=60, batch=16, width=4)
+    assert isinstance(det, Detector)
+    with torch.no_grad():
+        assert detection_auc(det(real[48:]), det(fake[48:])) > 0.95
+
+
+def test_c_score_is_the_log_odds_of_the_synthesized_classes():
+    torch.manual_seed(0)
+    C = IdentityNet(num_classes=6, width=4).eval()
+    with torch.no_grad():
+        C.head.weight.zero_()
+        C.head.bias.copy_(torch.tensor([0.0, 0.0, 0.0, 1.0, 1.0, 1.0]))  # classes 3..5: synthesized
+    s = CScore(C, 3)(torch.rand(2, 3, 32, 32))
+    assert torch.allclose(s, torch.ones(2), atol=1e-5)
+
+
+def test_detection_data_and_report(tiny):
+    players, data = tiny
+    frames = (torch.rand(5, 3, 32, 32), torch.rand(5, 3, 32, 32))
+    d = detection_data(players, data, test_identities=3, train_images=8, deepfake_frames=frames)
+    assert d.train_real.shape == d.train_fake.shape == (8, 3, 32, 32)
+    assert d.test_real.shape == d.test_fake.shape == (6, 3, 32, 32)
+    det = train_detector(d.train_real, d.train_fake, steps=2, batch=4, width=4)
+    rows = detection_report(players, d, det)
+    assert [r["detector"] for r in rows] == ["C's real/synth split (2N)", "dedicated detector"]
+    assert all(0 <= v <= 1 for r in rows for k, v in r.items() if k.startswith("AUC"))
+    assert "AUC, notebook 01 deepfakes" in rows[0]
+
+
+def test_real_faces_are_frontalized_and_judged_by_dlib(tiny, celeba_shard):
+    players, _ = tiny  # a 32 px model: the shard's 64 px crops are resized to it
+    report, _ = celeba_shard
+    figure, rows = real_faces_figure({"tiny 2N": players}, str(report.shard), count=3)
+    assert rows[0]["faces"] == 3 and -1 <= rows[0]["dlib similarity"] <= 1
+    assert figure.size[0] >= 3 * 32
+
+
+def test_cli_evaluates_frontalization_and_detection(capsys):
+    from faceid_lab.cli import main
+
+    assert main(["evaluate", "frontalization", "--profile", "ci"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["identities"] == 4 and len(out["rows"]) == 2 * len(YAWS)
+    assert isinstance(out["faceidgan_beats_baseline_in_every_bin"], bool)
+    assert main(["evaluate", "detection", "--profile", "ci"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {r["detector"] for r in out["rows"]} == {"C's real/synth split (2N)", "dedicated detector"}
+    assert all(0 <= r["AUC, notebook 01 deepfakes"] <= 1 for r in out["rows"])
