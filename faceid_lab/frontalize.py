@@ -10,6 +10,7 @@ frontal reference photo of every person, so pixel L1 and SSIM to the truth are m
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -18,6 +19,8 @@ from .data import synthetic as S
 from .models.gan import POSE_DIM
 
 YAWS = (0, 15, 30, 45, 60, 75)
+# The course's shared CelebA test photos, beside the repository as in CI (never copied into it)
+SHARED_CELEBA = Path(__file__).resolve().parents[2] / "shared" / "data" / "celeba_wild_subset"
 FRONTALIZATION_BUDGETS = {"ci": {"identities": 4}, "cpu": {"identities": 40}, "gpu": {"identities": 200}}
 
 
@@ -167,3 +170,18 @@ def evaluate_frontalization(profile: str | None = None, device: str | torch.devi
     names = list(methods)
     return {"profile": profile, "identities": identities, "yaws": list(YAWS), "rows": rows,
             "faceidgan_beats_baseline_in_every_bin": beats_in_every_bin(rows, names[1], names[0])}
+
+
+def ci_real_shard(people: int = 2) -> Path | None:
+    """In the `ci` profile, when the shared CelebA test photos sit beside the repository (as in CI):
+    `people` of them aligned into a small shard (once, resumable), so the real-face cell runs under
+    nbval. None otherwise: real faces stay opt-in."""
+    from . import course
+    from .data import real
+
+    if course.profile() != "ci" or not SHARED_CELEBA.is_dir():
+        return None
+    out = course.path("shards", f"shared_celeba_{people}")
+    real.prepare(real.celeba_sources(SHARED_CELEBA, max_identities=people), out, "celeba",
+                 {"source": "celeba shared test photos"}, size=64, workers=1)
+    return out

@@ -139,3 +139,15 @@ def test_cli_evaluates_frontalization_and_detection(capsys):
     out = json.loads(capsys.readouterr().out)
     assert {r["detector"] for r in out["rows"]} == {"C's real/synth split (2N)", "dedicated detector"}
     assert all(0 <= r["AUC, notebook 01 deepfakes"] <= 1 for r in out["rows"])
+
+
+def test_ci_profile_finds_the_shared_celeba_photos(monkeypatch):
+    from faceid_lab.data.shards import Shard
+    from faceid_lab.frontalize import SHARED_CELEBA, ci_real_shard
+
+    if not SHARED_CELEBA.is_dir():
+        pytest.skip(f"{SHARED_CELEBA} is not here (CI has the shared photos beside the clone)")
+    shard = ci_real_shard(people=1)
+    assert shard is not None and len(Shard(shard).images) >= 10
+    monkeypatch.setenv("FACEID_LAB_PROFILE", "cpu")
+    assert ci_real_shard() is None  # elsewhere real faces stay opt-in
