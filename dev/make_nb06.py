@@ -16,8 +16,9 @@ md("""
 `faceid-lab train faceidgan`, so a checkpoint pre-trained by an instructor on a GPU is the one this notebook
 loads), the variants of the ablation, and FaceID-GAN's loss weights with their meaning.
 
-Training what is missing costs about 13 minutes per variant on `cpu` (notebook 04 leaves the N-class model
-behind); on a GPU the `gpu` profile's larger models take minutes each.
+Training what is missing costs 8 to 13 minutes per variant on `cpu` (notebook 04 leaves the N-class model
+behind; `faceid-lab train faceidgan --classifier all` and `--no-symmetry` train them ahead of time); on a GPU the
+`gpu` profile's larger models take minutes each.
 """)
 code("""
 from dataclasses import asdict
@@ -27,7 +28,7 @@ from faceid_lab.train.faceidgan import FACEIDGAN_BUDGETS, faceidgan_config
 
 cfg = course.by_profile(**FACEIDGAN_BUDGETS)  # this profile's row
 VARIANTS = course.by_profile(ci=[("none", True), ("n", True), ("2n", True), ("2n", False)],
-                             cpu=[("none", True), ("n", True), ("2n", True)],
+                             cpu=[("none", True), ("n", True), ("2n", True), ("2n", False)],
                              gpu=[("none", True), ("n", True), ("2n", True), ("2n", False)])
 gan_cfg = faceidgan_config("2n")
 meaning = {
