@@ -41,3 +41,33 @@ def celeba_shard(tmp_path_factory):
     sources = real.celeba_sources(CELEBA, max_identities=8)
     report = real.prepare(sources, out, "celeba", {"source": "celeba"}, size=64)
     return report, Shard(out)
+
+
+class PooledPixelJudge:
+    """A stand-in judge for GAN logic tests: 8x8-pooled pixels, centred and unit length."""
+
+    name = "pixels"
+
+    def embed(self, images):
+        import torch.nn.functional as F
+
+        f = F.avg_pool2d(images.float(), 8).flatten(1)
+        return F.normalize(f - f.mean(1, keepdim=True), dim=1)
+
+
+@pytest.fixture(scope="module")
+def tiny_gan_world():
+    """(identity_net, pose_net, data): untrained width-4 networks and 4 SynthFaces people at 32 px."""
+    import numpy as np
+    import torch
+
+    from faceid_lab.models.identity import IdentityNet
+    from faceid_lab.models.pose import PoseNet
+    from faceid_lab.train.gan import make_gan_data
+
+    torch.manual_seed(0)
+    identity_net = IdentityNet(num_classes=4, width=4).eval()
+    pose_net = PoseNet(width=4).eval()
+    data = make_gan_data(identity_net, pose_net, seed=0, identity_indices=np.arange(4), sources_per_identity=2,
+                         targets_per_identity=4, resolution=32)
+    return identity_net, pose_net, data

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 
+from conftest import PooledPixelJudge as PixelJudge
 from faceid_lab.clusters import (
     ClusterSet,
     centroid_distances,
@@ -14,11 +14,8 @@ from faceid_lab.clusters import (
     neighbourhood_mixing,
     umap_layout,
 )
-from faceid_lab.models.identity import IdentityNet
-from faceid_lab.models.pose import PoseNet
 from faceid_lab.train.checkpoint import CheckpointError
 from faceid_lab.train.faceidgan import FaceIdGanConfig, load_snapshot, snapshot_steps, train_faceid_gan
-from faceid_lab.train.gan import make_gan_data
 
 
 def test_centroid_distance_and_mixing_on_hand_made_points():
@@ -35,12 +32,8 @@ def test_centroid_distance_and_mixing_on_hand_made_points():
 
 
 @pytest.fixture(scope="module")
-def two_models(tmp_path_factory):
-    torch.manual_seed(0)
-    identity_net = IdentityNet(num_classes=4, width=4).eval()
-    pose_net = PoseNet(width=4).eval()
-    data = make_gan_data(identity_net, pose_net, seed=0, identity_indices=np.arange(4), sources_per_identity=2,
-                         targets_per_identity=4, resolution=32)
+def two_models(tmp_path_factory, tiny_gan_world):
+    identity_net, pose_net, data = tiny_gan_world
     folder = tmp_path_factory.mktemp("models")
     models = {}
     for classifier in ("n", "2n"):
@@ -48,14 +41,6 @@ def two_models(tmp_path_factory):
         path = folder / f"{classifier}.pt"
         models[classifier], _ = train_faceid_gan(data, identity_net, pose_net, cfg, checkpoint=path)
     return models
-
-
-class PixelJudge:
-    name = "pixels"
-
-    def embed(self, images):
-        f = F.avg_pool2d(images.float(), 8).flatten(1)
-        return F.normalize(f - f.mean(1, keepdim=True), dim=1)
 
 
 def test_training_keeps_snapshots_and_they_load(two_models):

@@ -9,9 +9,9 @@ import scipy.linalg
 import torch
 import torch.nn.functional as F
 
+from conftest import PooledPixelJudge as PixelJudge
 from faceid_lab.metrics import frechet_distance
 from faceid_lab.models.identity import IdentityNet
-from faceid_lab.models.pose import PoseNet
 from faceid_lab.toy2d import ToyConfig, pull_table, toy_figure, train_toy
 from faceid_lab.train.checkpoint import load_checkpoint
 from faceid_lab.train.faceidgan import (
@@ -24,7 +24,6 @@ from faceid_lab.train.faceidgan import (
     train_faceid_gan,
     two_n_labels,
 )
-from faceid_lab.train.gan import make_gan_data
 
 
 def test_two_n_labels_put_synthesized_faces_in_their_own_classes():
@@ -76,13 +75,8 @@ def test_c_starts_as_the_identity_network_with_a_fresh_head():
 
 
 @pytest.fixture(scope="module")
-def tiny():
-    torch.manual_seed(0)
-    identity_net = IdentityNet(num_classes=4, width=4).eval()
-    pose_net = PoseNet(width=4).eval()
-    data = make_gan_data(identity_net, pose_net, seed=0, identity_indices=np.arange(4), sources_per_identity=2,
-                         targets_per_identity=4, resolution=32)
-    return identity_net, pose_net, data
+def tiny(tiny_gan_world):
+    return tiny_gan_world
 
 
 def _cfg(classifier, **kw):
@@ -130,14 +124,6 @@ def test_a_crashed_run_resumes_to_the_same_players(tiny, tmp_path):
             assert torch.equal(v, w), k
     with pytest.raises(Exception, match="2n|config"):  # another variant's file is refused, not half-loaded
         train_faceid_gan(data, identity_net, pose_net, _cfg("n"), checkpoint=path)
-
-
-class PixelJudge:
-    name = "pixels"
-
-    def embed(self, images):
-        f = F.avg_pool2d(images.float(), 8).flatten(1)
-        return F.normalize(f - f.mean(1, keepdim=True), dim=1)
 
 
 def test_evaluation_reports_identity_pose_pixels_and_frechet(tiny):

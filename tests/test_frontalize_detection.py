@@ -2,10 +2,10 @@
 
 import json
 
-import numpy as np
 import pytest
 import torch
 
+from conftest import PooledPixelJudge as PixelJudge
 from faceid_lab.data import synthetic as S
 from faceid_lab.detection import CScore, Detector, detection_auc, detection_data, detection_report, train_detector
 from faceid_lab.frontalize import (
@@ -19,26 +19,12 @@ from faceid_lab.frontalize import (
     yaw_table,
 )
 from faceid_lab.models.identity import IdentityNet
-from faceid_lab.models.pose import PoseNet
 from faceid_lab.train.faceidgan import FaceIdGanConfig, train_faceid_gan
-from faceid_lab.train.gan import make_gan_data
-
-
-class PixelJudge:
-    name = "pixels"
-
-    def embed(self, images):
-        f = torch.nn.functional.avg_pool2d(images.float(), 8).flatten(1)
-        return torch.nn.functional.normalize(f - f.mean(1, keepdim=True), dim=1)
 
 
 @pytest.fixture(scope="module")
-def tiny():
-    torch.manual_seed(0)
-    identity_net = IdentityNet(num_classes=4, width=4).eval()
-    pose_net = PoseNet(width=4).eval()
-    data = make_gan_data(identity_net, pose_net, seed=0, identity_indices=np.arange(4), sources_per_identity=2,
-                         targets_per_identity=4, resolution=32)
+def tiny(tiny_gan_world):
+    identity_net, pose_net, data = tiny_gan_world
     cfg = FaceIdGanConfig(classifier="2n", width=4, resolution=32, z_dim=8, steps=4, batch=4)
     players, _ = train_faceid_gan(data, identity_net, pose_net, cfg)
     return players, data

@@ -6,29 +6,20 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import PooledPixelJudge as PixelJudge
 from faceid_lab.data import synthetic as S
 from faceid_lab.models.gan import BeganDiscriminator, Generator
-from faceid_lab.models.identity import IdentityNet
-from faceid_lab.models.pose import POSE_SCALE, PoseNet
+from faceid_lab.models.pose import POSE_SCALE
 from faceid_lab.train.checkpoint import load_checkpoint
 from faceid_lab.train.gan import (
     BeganBalance,
     GanConfig,
     GeneratorTest,
     judge_generator,
-    make_gan_data,
     run_generator_test,
     studio_nuisance,
     train_pose_gan,
 )
-
-
-class PixelJudge:
-    name = "pixels"
-
-    def embed(self, images):
-        f = torch.nn.functional.avg_pool2d(images.float(), 8).flatten(1)
-        return torch.nn.functional.normalize(f - f.mean(1, keepdim=True), dim=1)
 
 
 def test_shapes():
@@ -62,13 +53,8 @@ def test_studio_photos_have_standard_light_and_the_sampled_pose():
 
 
 @pytest.fixture(scope="module")
-def tiny():
-    torch.manual_seed(0)
-    identity_net = IdentityNet(num_classes=4, width=4).eval()
-    pose_net = PoseNet(width=4).eval()
-    data = make_gan_data(identity_net, pose_net, seed=0, identity_indices=np.arange(4), sources_per_identity=2,
-                         targets_per_identity=4, resolution=32)
-    return identity_net, pose_net, data
+def tiny(tiny_gan_world):
+    return tiny_gan_world
 
 
 def test_gan_data_pairs_sources_and_targets_of_the_same_people(tiny):
