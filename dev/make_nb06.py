@@ -34,6 +34,7 @@ gan_cfg = faceidgan_config("2n")
 meaning = {
     "classifier": "which C plays: none, n (N classes) or 2n (2N classes)",
     "symmetric": "G's f_id from C itself (information symmetry)",
+    "pose_gain": "G's condition: f_pose x this, so 7 pose numbers are heard beside 256 identity numbers",
     "gamma": "BEGAN: target ratio R(fake) / R(real)", "lambda_k": "BEGAN: how fast k follows",
     "pose_weight": "G: P's error on the output", "recon_weight": "G: L1 to the studio photo",
     "id_weight": "G: 1 - cos(C(source), C(output))",
@@ -186,7 +187,8 @@ tests = {name: run_generator_test(m.G, m.identity_features, pose_net, identities
          for name, m in models.items()}
 first = next(iter(tests.values()))
 show_images(torch.cat([first.sources] + [t.outputs for t in tests.values()] + [first.targets]), ncol=8, scale=2,
-            row_labels=["source"] + [n.split(" (")[0] for n in tests] + ["truth"])
+            row_labels=["source"] + [n.split(" (")[0] + (", no sym." if "no symmetry" in n else "") for n in tests]
+            + ["truth"])
 """)
 md("""
 **What to take away.** Each step of the course's story is a measured gain: the two-player game follows the

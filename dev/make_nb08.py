@@ -101,10 +101,10 @@ line_chart(list(YAWS), {name: [yaw_bins(s["similarity"], yaw_set.yaw)[y][0] for 
            title="judge similarity, input vs frontalized output", xlabel="yaw of the input (degrees)")
 """)
 md("""
-**Reading it.** In the paper, similarity falls as the input turns away. Here it falls only a little for FaceID-GAN
-(from 30 to 75 degrees) and not at all for the baseline, which is low everywhere: the training photos already cover
-wide yaws, so C's identity feature of a profile view is nearly as good as of a frontal one, and G paints almost the
-same frontal face from every angle (look along a row of the figure). "Similarity to the true frontal" and L1 / SSIM
+**Reading it.** In the paper, similarity falls as the input turns away. Here it hardly moves with yaw, for either
+model (the baseline is low everywhere): the training photos already cover wide yaws, so C's identity feature of a
+profile view is nearly as good as of a frontal one, and G paints almost the same frontal face from every angle
+(look along a row of the figure). "Similarity to the true frontal" and L1 / SSIM
 to the truth ask a stricter question, whether the output looks like the person's real frontal photo, which the paper
 could not measure on real faces. Note that the pixel scores barely separate the methods: at this budget both
 outputs are rough, and the identity gain shows in what the judge reads (hair, skin, face shape), not in clean pixels.
@@ -113,9 +113,11 @@ outputs are rough, and the identity gain shows in what the judge reads (hair, sk
 The models were trained on SynthFaces only, so on real photos expect a domain gap (as P showed in notebook 03). Set
 `FACEID_LAB_REAL_SHARD` to a prepared shard (`faceid-lab prepare celeba ...`) to see the same figure on real crops,
 scored by dlib's face descriptor (in the `ci` profile, CI's shared CelebA test photos are used when they are there).
-The committed outputs show no real faces. Measured with the `cpu` models on 40 shared CelebA photos: mean dlib
-similarity 0.835 (baseline) and 0.822 (FaceID-GAN), below the 0.862 of two real strangers: on real photos neither
-model keeps the person. Everything here was trained on cartoon faces; a real-face course run needs real training data.
+The committed outputs show no real faces. Measured with the `cpu` models on CI's 39 aligned CelebA photos of two
+people: an output's mean dlib similarity to its own input is 0.852 (baseline) and 0.829 (FaceID-GAN), and to the
+other person's photos 0.849 and 0.821, while two real photos of the same person score 0.958. The outputs are no
+closer to their own person than to the other: on real photos neither model keeps the person. Everything here was
+trained on cartoon faces; a real-face course run needs real training data.
 """)
 code("""
 import os

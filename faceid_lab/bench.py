@@ -21,19 +21,9 @@ from .metrics import ssim
 from .models.autoencoder import FaceSwapAutoencoder
 from .models.identity import IdentityNet
 from .train.autoencoder import amp_context
+from .train.loop import update
 
 GAMES = ("identity", "autoencoder", "faceidgan")
-
-
-def _update(loss: torch.Tensor, opt: torch.optim.Optimizer, scaler) -> None:
-    opt.zero_grad(set_to_none=True)
-    if scaler is None:
-        loss.backward()
-        opt.step()
-    else:
-        scaler.scale(loss).backward()
-        scaler.step(opt)
-        scaler.update()
 
 
 def _identity_step(resolution: int, batch: int, device: torch.device, channels_last: bool, amp: bool,
@@ -52,7 +42,7 @@ def _identity_step(resolution: int, batch: int, device: torch.device, channels_l
     def step():
         with autocast:
             loss = F.cross_entropy(net.logits(features(x), y).float(), y)
-        _update(loss, opt, scaler)
+        update(loss, opt, scaler)
 
     return step, batch
 
@@ -78,7 +68,7 @@ def _autoencoder_step(resolution: int, batch: int, device: torch.device, channel
                 face, _ = forward(warped, person)
             face = face.float()
             total = total + F.l1_loss(face, target) + (1 - ssim(face, target))
-        _update(total, opt, scaler)
+        update(total, opt, scaler)
 
     return step, 2 * batch  # both people's images per step
 
@@ -148,6 +138,41 @@ def bench_train(game: str, resolution: int = 64, batch: int = 64, device: str = 
                         "resolution": resolution, "batch": batch, "device": str(device)})
         del step
     return results
+
+
+def flops_per_image(game: str, resolution: int = 64, batch: int = 16) -> float:
+    """Floating-point operations of one training step per image (forward and backward, counted by
+    torch.utils.flop_counter on CPU): with a GPU's peak rate, an upper bound on its img/s."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    step, images = _BUILDERS[game](resolution, batch, torch.device("cpu"), False, False, False)
+    with FlopCounterMode(display=False) as counter:
+        step()
+    return counter.get_total_flops() / images
+
+
+FACEIDGAN_PHASES = ("f_id + G forward", "D update", "C update", "G update (through D, C, P)")
+
+
+def faceidgan_breakdown(resolution: int = 64, batch: int = 64, device: str = "cpu", steps: int = 5,
+                        warmup: int = 2, channels_last: bool = False) -> dict[str, float]:
+    """Where FaceID-GAN's step spends its time: each phase's share (torch.profiler over `steps`
+    steps of the named ranges in faceid_gan_step; device time on CUDA, CPU time otherwise)."""
+    device = torch.device(device)
+    cuda = device.type == "cuda"
+    step, _ = _faceidgan_step(resolution, batch, device, channels_last, cuda, False)
+    for _ in range(warmup):
+        step()
+    activities = [torch.profiler.ProfilerActivity.CPU] + ([torch.profiler.ProfilerActivity.CUDA] if cuda else [])
+    with torch.profiler.profile(activities=activities) as prof:
+        for _ in range(steps):
+            step()
+        if cuda:
+            torch.cuda.synchronize(device)
+    totals = {e.key: (e.device_time_total if cuda else e.cpu_time_total) for e in prof.key_averages()
+              if e.key in FACEIDGAN_PHASES}
+    whole = sum(totals.values()) or 1.0
+    return {name: totals.get(name, 0.0) / whole for name in FACEIDGAN_PHASES}
 
 
 def format_result(r: dict) -> str:

@@ -60,6 +60,19 @@ def _bench_train(a: argparse.Namespace) -> int:
 
     for r in bench_train(a.game, a.resolution, a.batch, a.device, a.steps, a.warmup, a.compile):
         print(format_result(r), flush=True)
+    if a.flops:
+        from .bench import flops_per_image
+
+        gflop = flops_per_image(a.game, a.resolution, a.batch) / 1e9
+        print(f"{a.game}: {gflop:.2f} GFLOP per image per training step (forward and backward)", flush=True)
+    if a.breakdown:
+        if a.game != "faceidgan":
+            print("faceid-lab: --breakdown is for faceidgan (the step with several players)", file=sys.stderr)
+            return 2
+        from .bench import faceidgan_breakdown
+
+        shares = faceidgan_breakdown(a.resolution, a.batch, a.device, a.steps, a.warmup)
+        print("where the time goes: " + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()), flush=True)
     return 0
 
 
@@ -75,17 +88,25 @@ def _evaluate_synthfaces(a: argparse.Namespace) -> int:
 
 def _train_classifier(a: argparse.Namespace) -> int:
     from .data.datasets import SynthSplit, render_split
+    from .train import distributed
     from .train.classifier import ClassifierConfig, predict, train_classifier
 
+    dist = distributed.from_env()  # under torchrun: one rank of a DDP run
+    device = distributed.device_for(dist, a.device)
     r, labels, _, _ = render_split(SynthSplit(a.seed, a.identities, a.images_per_identity, "train"), a.resolution)
     images = r.to_uint8().permute(0, 3, 1, 2).contiguous()
     cfg = ClassifierConfig(num_classes=a.identities, width=a.width, steps=a.steps, batch=a.batch, seed=a.seed)
-    net, history = train_classifier(images, labels, cfg, checkpoint=a.out, save_every_s=a.save_every_s,
-                                    save_every_steps=a.save_every_steps, progress=sys.stderr.isatty())
+    net, history = train_classifier(images, labels, cfg, checkpoint=a.out, device=device,
+                                    save_every_s=a.save_every_s, save_every_steps=a.save_every_steps,
+                                    progress=sys.stderr.isatty(), dist=dist, compile=a.compile)
+    if not dist.main:  # rank 0 evaluates and reports
+        return 0
     held, held_labels, _, _ = render_split(SynthSplit(a.seed, a.identities, 5, "heldout"), a.resolution)
-    accuracy = (predict(net, held.to_uint8().permute(0, 3, 1, 2)) == held_labels).float().mean().item()
+    predicted = predict(net, held.to_uint8().permute(0, 3, 1, 2), device=device).cpu()
+    accuracy = (predicted == held_labels).float().mean().item()
     print(json.dumps({"checkpoint": str(a.out), "steps": cfg.steps, "final_loss": history["loss"][-1],
-                      "heldout_accuracy": round(accuracy, 4)}))
+                      "heldout_accuracy": round(accuracy, 4), "train_seconds": round(history["seconds"], 1),
+                      "processes": dist.world}))
     return 0
 
 
@@ -131,7 +152,8 @@ def _deepfake_model(a: argparse.Namespace):
     cfg = deepfake.autoencoder_config(budget, **overrides)
     dist = distributed.from_env()  # under torchrun: one rank of a DDP run
     model, history = deepfake.train_or_load(pair, cfg, device=distributed.device_for(dist, a.device),
-                                            save_every_s=a.save_every_s, progress=sys.stderr.isatty(), dist=dist)
+                                            save_every_s=a.save_every_s, progress=sys.stderr.isatty(), dist=dist,
+                                            compile=getattr(a, "compile", False))
     info = {"profile": profile, "pair": repr(pair), "checkpoint": str(deepfake.checkpoint_path(pair, cfg)),
             "steps": cfg.steps, "width": cfg.width, "batch": cfg.batch,
             "train_seconds": round(history.get("seconds", 0.0), 1),
@@ -169,17 +191,22 @@ def _faceidgan_variants(a: argparse.Namespace) -> list[tuple[str, bool]]:
 
 def _train_faceidgan(a: argparse.Namespace) -> int:
     from . import course
+    from .train import distributed
     from .train.faceidgan import load_faceid_gan
 
+    dist = distributed.from_env()  # under torchrun: one rank of a DDP run
+    device = distributed.device_for(dist, a.device)
     out = []
     for classifier, symmetric in _faceidgan_variants(a):
-        players, history = load_faceid_gan(classifier, a.profile, symmetric, a.device, progress=sys.stderr.isatty(),
+        players, history = load_faceid_gan(classifier, a.profile, symmetric, device,
+                                           progress=sys.stderr.isatty(), dist=dist, compile=a.compile,
                                            **({"steps": a.steps} if a.steps else {}))
         last = {k: v[-1] for k, v in history.items() if isinstance(v, list) and v and k != "step"}
         out.append({"classifier": classifier, "symmetric": symmetric, "profile": a.profile or course.profile(),
                     "steps": players.cfg.steps, "train_seconds": round(history.get("seconds", 0.0), 1),
-                    "final": last, "checkpoint": str(players.checkpoint)})
-    print(json.dumps(out if len(out) > 1 else out[0], indent=1))
+                    "final": last, "checkpoint": str(players.checkpoint), "processes": dist.world})
+    if dist.main:  # rank 0 speaks for a torchrun launch
+        print(json.dumps(out if len(out) > 1 else out[0], indent=1))
     return 0
 
 
@@ -317,6 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--warmup", type=int, default=3)
     b.add_argument("--device", default="cpu")
     b.add_argument("--compile", action="store_true", help="also torch.compile the model in the optimised path")
+    b.add_argument("--breakdown", action="store_true", help="faceidgan: each phase's share of the step (profiler)")
+    b.add_argument("--flops", action="store_true", help="also count the step's floating-point operations per image")
     b.set_defaults(fn=_bench_train)
 
     ev = sub.add_parser("evaluate", help="metrics as JSON").add_subparsers(dest="what", required=True)
@@ -344,6 +373,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch", type=int, default=128)
     t.add_argument("--save-every-s", type=float, default=120.0)
     t.add_argument("--save-every-steps", type=int, default=None)
+    t.add_argument("--device", default="cpu")
+    t.add_argument("--compile", action="store_true", help="torch.compile the network's forward")
     t.set_defaults(fn=_train_classifier)
 
     e = ev.add_parser("real", help="a prepared real-face shard: alignment error and the dlib judge")
@@ -406,6 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--batch", type=int, default=None)
         q.add_argument("--device", default="cpu")
         q.add_argument("--save-every-s", type=float, default=120.0)
+        if parser is tr:
+            q.add_argument("--compile", action="store_true", help="torch.compile the autoencoder's forward")
         if parser is ev:
             q.add_argument("--blend", choices=["alpha", "poisson"], default="alpha")
             q.add_argument("--colour", action="store_true", help="match colours in Lab before blending")
@@ -423,6 +456,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="G's f_id from the frozen identity network instead of C (C still scores the output)")
         q.add_argument("--steps", type=int, default=None, help="override the budget's steps")
         q.add_argument("--device", default="cpu")
+        if parser is tr:
+            q.add_argument("--compile", action="store_true", help="torch.compile every player's forward")
         q.set_defaults(fn=fn)
 
     x = sub.add_parser("exercises", help="student notebooks from the reference solutions")

@@ -55,8 +55,7 @@ class PooledPixelJudge:
         return F.normalize(f - f.mean(1, keepdim=True), dim=1)
 
 
-@pytest.fixture(scope="module")
-def tiny_gan_world():
+def make_tiny_gan_world():
     """(identity_net, pose_net, data): untrained width-4 networks and 4 SynthFaces people at 32 px."""
     import numpy as np
     import torch
@@ -71,3 +70,33 @@ def tiny_gan_world():
     data = make_gan_data(identity_net, pose_net, seed=0, identity_indices=np.arange(4), sources_per_identity=2,
                          targets_per_identity=4, resolution=32)
     return identity_net, pose_net, data
+
+
+@pytest.fixture(scope="module")
+def tiny_gan_world():
+    return make_tiny_gan_world()
+
+
+def ghost_batch_norm(model, groups: int):
+    """In one process, the batch norm that `groups` DDP ranks compute on CPU (gloo has no
+    synchronised batch norm): each contiguous share of the batch is normalised by its own
+    statistics, and only the first share (rank 0's) moves the running statistics, which DDP
+    then copies to the other ranks. For reference runs in the distributed tests."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    for m in model.modules():
+        if not isinstance(m, nn.modules.batchnorm._BatchNorm):
+            continue
+
+        def forward(x, m=m):
+            if not m.training:
+                return type(m).forward(m, x)
+            m.num_batches_tracked += 1
+            return torch.cat([F.batch_norm(share, m.running_mean if i == 0 else None,
+                                           m.running_var if i == 0 else None, m.weight, m.bias, True, m.momentum,
+                                           m.eps) for i, share in enumerate(x.chunk(groups))])
+
+        m.forward = forward
+    return model

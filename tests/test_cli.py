@@ -44,8 +44,13 @@ def test_bench_train_prints_both_settings():
     assert [name for name, _ in lines] == ["fp32 eager", "optimised (channels_last)"], out
     assert all(float(v) > 0 for _, v in lines)
     out = run_cli("bench", "train", "autoencoder", "--resolution", "32", "--batch", "4", "--steps", "1",
-                  "--warmup", "1").stdout
+                  "--warmup", "1", "--flops").stdout
     assert out.count("img/s") == 2 and out.startswith("autoencoder fp32 eager: ")
+    assert float(re.search(r"^autoencoder: ([\d.]+) GFLOP per image", out, re.M).group(1)) > 0
     out = run_cli("bench", "train", "faceidgan", "--resolution", "32", "--batch", "2", "--steps", "1",
-                  "--warmup", "1").stdout
+                  "--warmup", "1", "--breakdown").stdout
     assert out.count("img/s") == 2 and out.startswith("faceidgan fp32 eager: ")
+    shares = re.search(r"^where the time goes: f_id \+ G forward (\d+)%, D update (\d+)%, C update (\d+)%, "
+                       r"G update \(through D, C, P\) (\d+)%$", out, re.M)
+    assert shares, out
+    assert all(int(v) > 0 for v in shares.groups()) and 97 <= sum(map(int, shares.groups())) <= 103

@@ -1,5 +1,16 @@
-"""torch.distributed on CPU (gloo, 2 processes): DDP equals one process with the whole batch,
-and a run resumes on another number of processes from the right step."""
+"""torch.distributed on CPU (gloo, 2 processes), for the three games: DDP equals one process with
+the whole batch, and a run resumes on another number of processes from the right step.
+
+The identity network and FaceID-GAN's G have batch norm, which gloo cannot synchronise (on GPUs,
+distributed.wrap makes it SyncBatchNorm): each rank normalises its own share. Their reference
+runs therefore use `ghost_batch_norm`, the same arithmetic in one process.
+
+FaceID-GAN's players are compared under plain SGD instead of Adam. Batch norm cancels some of
+G's gradients exactly (a weight whose input is constant across a share of the batch gets
+sum(dL/dh) = 0), so what is left is float rounding, which differs between one process and two;
+Adam's first step divides by sqrt(v) + eps and turns that rounding into a step of up to +-lr
+(measured: 1.6e-4 on G.fc.weight at lr 4e-4, every other weight within 3e-6). SGD shows the
+gradients themselves agree, which is what DDP is responsible for."""
 
 import shutil
 
@@ -8,10 +19,15 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+from conftest import ghost_batch_norm, make_tiny_gan_world
 from faceid_lab.data import synthetic as S
+from faceid_lab.train import classifier as classifier_module
+from faceid_lab.train import faceidgan as faceidgan_module
 from faceid_lab.train.autoencoder import AutoencoderConfig, train_autoencoder
-from faceid_lab.train.checkpoint import load_checkpoint
-from faceid_lab.train.distributed import Dist
+from faceid_lab.train.checkpoint import TrainCheckpoint, load_checkpoint
+from faceid_lab.train.classifier import ClassifierConfig, train_classifier
+from faceid_lab.train.distributed import SINGLE, Dist
+from faceid_lab.train.faceidgan import FaceIdGanConfig, train_faceid_gan
 
 
 def _faces():
@@ -100,3 +116,150 @@ def test_torchrun_launches_the_cli_and_rank_0_alone_reports(tmp_path):
     loaded = json.loads(again.stdout)  # one process now: the finished two-process run is loaded, not retrained
     assert loaded["processes"] == 1 and loaded["checkpoint"] == report["checkpoint"]
     assert loaded["train_seconds"] == report["train_seconds"]
+
+
+
+def test_torchrun_trains_faceidgan_and_the_identity_network_with_rank_0_alone_reporting(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    torchrun = [str(Path(sys.executable).with_name("torchrun")), "--standalone", "--nproc_per_node", "2", "-m",
+                "faceid_lab", "train"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # FaceID-GAN: rank 0 trains the ci identity network and P while rank 1 waits, then both train the game
+    proc = subprocess.run([*torchrun, "faceidgan", "--profile", "ci", "--classifier", "2n", "--steps", "4"],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)  # one JSON document: rank 1 prints nothing
+    assert report["processes"] == 2 and report["steps"] == 4 and Path(report["checkpoint"]).exists()
+    proc = subprocess.run([*torchrun, "classifier", "--out", str(tmp_path / "id.pt"), "--identities", "4",
+                           "--images-per-identity", "6", "--width", "4", "--steps", "3", "--batch", "8"],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    assert report["processes"] == 2 and report["steps"] == 3 and (tmp_path / "id.pt").exists()
+
+
+# --- the BN games: the identity network and FaceID-GAN ---------------------------------------
+
+ID_CFG = ClassifierConfig(num_classes=4, width=4, steps=2, batch=8, warmup=1)
+GAN_CFG = FaceIdGanConfig(classifier="2n", width=4, resolution=32, z_dim=8, steps=2, batch=8)
+
+
+def _identity_data():
+    g = torch.Generator().manual_seed(0)
+    return torch.randint(0, 256, (24, 3, 32, 32), dtype=torch.uint8, generator=g), torch.arange(24) % 4
+
+
+def _plain_sgd(params, lr=None, **_):
+    """Stands in for torch.optim.Adam in the FaceID-GAN comparisons (see the module docstring)."""
+    return torch.optim.SGD(params, lr=0.05)
+
+
+def _train_game(game: str, cfg, checkpoint: str | None = None, dist_: Dist = SINGLE) -> tuple[dict, dict]:
+    """(state of every trained module, history) after training `game` in this process."""
+    kw = dict(checkpoint=checkpoint, save_every_steps=2 if checkpoint else None, dist=dist_, log_every=1)
+    if game == "identity":
+        images, labels = _identity_data()
+        net, history = train_classifier(images, labels, cfg, **kw)
+        return {"net": net.state_dict()}, history
+    identity_net, pose_net, data = make_tiny_gan_world()
+    p, history = train_faceid_gan(data, identity_net, pose_net, cfg, **kw)
+    return {"G": p.G.state_dict(), "D": p.D.state_dict(), **({"C": p.C.state_dict()} if p.C is not None else {}),
+            "balance": p.balance.state_dict()}, history
+
+
+def _game_worker(rank: int, world: int, init_file: str, out: str, game: str, cfg, checkpoint: str | None,
+                 snapshot_at: int | None):
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    try:
+        if game == "faceidgan":
+            torch.optim.Adam = _plain_sgd  # this spawned process only
+        if snapshot_at:  # keep what a crash right after step `snapshot_at` would leave on disk
+            step_done = TrainCheckpoint.step_done
+
+            def step_done_then_copy(self, step, extra=None):
+                saved = step_done(self, step, extra)
+                if step == snapshot_at:
+                    shutil.copy(checkpoint, checkpoint + ".crashed")
+                return saved
+
+            TrainCheckpoint.step_done = step_done_then_copy  # this spawned process only
+        state, _ = _train_game(game, cfg, checkpoint, Dist(rank, world))
+        torch.save(state, f"{out}.rank{rank}")
+    finally:
+        dist.destroy_process_group()
+
+
+def _run_game_on_two(tmp_path, game, cfg, checkpoint=None, snapshot_at=None):
+    out = str(tmp_path / game)
+    mp.spawn(_game_worker, args=(2, str(tmp_path / "init"), out, game, cfg, checkpoint, snapshot_at), nprocs=2,
+             join=True)
+    return [torch.load(f"{out}.rank{r}", weights_only=True) for r in (0, 1)]
+
+
+@pytest.fixture
+def ghost_bn(monkeypatch):
+    """The single-process reference normalises like two CPU ranks, and FaceID-GAN's players take
+    plain SGD steps (see the module docstring)."""
+    monkeypatch.setattr(torch.optim, "Adam", _plain_sgd)
+    build, generator = classifier_module.build_classifier, faceidgan_module.Generator
+    monkeypatch.setattr(classifier_module, "build_classifier", lambda cfg: ghost_batch_norm(build(cfg), 2))
+    monkeypatch.setattr(faceidgan_module, "Generator", lambda *a, **k: ghost_batch_norm(generator(*a, **k), 2))
+
+
+def _assert_same(got: dict, want: dict, start: dict | None = None, buffers: bool = True) -> None:
+    moved = 0.0
+    for module in want:
+        for name, w in want[module].items():
+            if not buffers and ("running_" in name or "num_batches" in name):
+                continue
+            diff = (got[module][name].float() - w.float()).abs().max().item()
+            assert diff <= 1e-5, f"{module}.{name}: differs by {diff:.2e}"
+            if start is not None and w.is_floating_point():
+                moved = max(moved, (w - start[module][name]).abs().max().item())
+    if start is not None:
+        assert moved > 1e-4  # the steps really changed the weights
+
+
+@pytest.mark.parametrize("game, cfg", [("identity", ID_CFG), ("faceidgan", GAN_CFG)])
+def test_bn_games_on_two_processes_equal_one_process_with_the_whole_batch(tmp_path, ghost_bn, game, cfg):
+    rank0, rank1 = _run_game_on_two(tmp_path, game, cfg)
+    _assert_same(rank1, rank0, buffers=False)  # DDP keeps the weights identical (BN statistics are per rank)
+    single, _ = _train_game(game, cfg)
+    start, _ = _train_game(game, type(cfg)(**{**cfg.__dict__, "steps": 0}))
+    _assert_same(rank0, single, start)
+
+
+@pytest.mark.parametrize("game, cfg", [("identity", ID_CFG), ("faceidgan", GAN_CFG)])
+def test_bn_games_resume_on_one_process_from_the_right_step(tmp_path, ghost_bn, game, cfg):
+    cfg = type(cfg)(**{**cfg.__dict__, "steps": 5})
+    ckpt = str(tmp_path / f"{game}.pt")
+    rank0, _ = _run_game_on_two(tmp_path, game, cfg, checkpoint=ckpt, snapshot_at=3)
+    crashed = load_checkpoint(ckpt + ".crashed")
+    assert crashed["step"] == 2 and not crashed["finished"]  # saved every 2 steps, by rank 0 only
+    resumed, history = _train_game(game, cfg, ckpt + ".crashed")
+    assert history["step"] == [1, 2, 3, 4, 5]  # steps 3..5 ran here, after 1..2 on two processes
+    _assert_same(resumed, rank0)
+
+
+# --- one-GPU speed switches: they change how a step runs, not what it computes ---------------
+
+def test_channels_last_and_compile_train_the_same_weights():
+    images, labels = _identity_data()
+    plain, _ = train_classifier(images, labels, ID_CFG)
+    nhwc, _ = train_classifier(images, labels, ID_CFG, channels_last=True)
+    compiled, _ = train_classifier(images, labels, ID_CFG, compile=True)
+    for (name, want), fast, comp in zip(plain.state_dict().items(), nhwc.state_dict().values(),
+                                        compiled.state_dict().values(), strict=True):
+        assert torch.allclose(fast.float(), want.float(), atol=1e-4), name
+        assert torch.allclose(comp.float(), want.float(), atol=1e-4), name
+    identity_net, pose_net, data = make_tiny_gan_world()
+    p_plain, _ = train_faceid_gan(data, identity_net, pose_net, GAN_CFG)
+    p_nhwc, _ = train_faceid_gan(data, identity_net, pose_net, GAN_CFG, channels_last=True)
+    for (name, want), fast in zip(p_plain.G.state_dict().items(), p_nhwc.G.state_dict().values(), strict=True):
+        assert torch.allclose(fast, want, atol=1e-4), name

@@ -17,15 +17,14 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.parallel import DistributedDataParallel
 
 from ..data.augment import random_warp
 from ..metrics import ssim
 from ..models.autoencoder import FaceSwapAutoencoder
 from .checkpoint import TrainCheckpoint
 from .classifier import batch_indices
-from .distributed import SINGLE, Dist
-from .loop import TrainLog
+from .distributed import SINGLE, Dist, wrap
+from .loop import TrainLog, speed_up, to_memory_format, update
 
 
 @dataclass
@@ -80,13 +79,16 @@ def train_autoencoder(faces_a: torch.Tensor, faces_b: torch.Tensor, cfg: Autoenc
                       checkpoint: str | Path | None = None, device: str | torch.device = "cpu",
                       save_every_s: float = 120.0, save_every_steps: int | None = None, log_every: int = 50,
                       on_log: Callable[[int, dict, FaceSwapAutoencoder], None] | None = None,
-                      progress: bool = False, dist: Dist = SINGLE) -> tuple[FaceSwapAutoencoder, dict]:
+                      progress: bool = False, dist: Dist = SINGLE, channels_last: bool | None = None,
+                      compile: bool = False) -> tuple[FaceSwapAutoencoder, dict]:
     """Train (or load, or resume) the shared-encoder autoencoder on A's and B's faces
     (N, 3, R, R) uint8 or float, with optional masks (N, R, R) or (N, 1, R, R).
     `on_log(step, history, model)` is called every `log_every` steps (live previews).
     Under torchrun (`dist` from faceid_lab.train.distributed.from_env()) each rank trains on
-    its slice of the global batch cfg.batch; rank 0 alone logs and saves."""
+    its slice of the global batch cfg.batch; rank 0 alone logs and saves. channels_last
+    (default: on CUDA) and `compile` change how the step runs, not what it computes."""
     device = torch.device(device)
+    channels_last = device.type == "cuda" if channels_last is None else channels_last
     rows = dist.share(cfg.batch)
     torch.manual_seed(cfg.seed)
     model = FaceSwapAutoencoder(cfg.width, cfg.resolution, cfg.mask).to(device)
@@ -106,9 +108,7 @@ def train_autoencoder(faces_a: torch.Tensor, faces_b: torch.Tensor, cfg: Autoenc
     gen = torch.Generator().manual_seed(cfg.seed)
     log = TrainLog(history, ("loss_a", "loss_b"), cfg.steps, start, log_every, ckpt if dist.main else None,
                    "autoencoder", progress and dist.main, on_log if dist.main else None, device)
-    both = BothPeople(model)
-    if dist.world > 1:  # gradients averaged across ranks in backward
-        both = DistributedDataParallel(both, device_ids=[device.index] if device.type == "cuda" else None)
+    both = wrap(speed_up(BothPeople(model), channels_last, compile), dist, device)  # DDP under torchrun
     model.train()
     for step in range(start, cfg.steps):
         gen.manual_seed(cfg.seed * 1_000_003 + step)  # the warps of step s: same after a resume
@@ -118,7 +118,7 @@ def train_autoencoder(faces_a: torch.Tensor, faces_b: torch.Tensor, cfg: Autoenc
             warped, target = random_warp(x, cfg.warp_strength, generator=gen)
             pairs.append((warped[rows], target[rows]))                                  # this rank's share
         with autocast:
-            outputs = both(pairs[0][0][:, :3], pairs[1][0][:, :3])
+            outputs = both(*(to_memory_format(warped[:, :3], channels_last) for warped, _ in pairs))
         losses = []
         for (face, mask), (_, target) in zip(outputs, pairs, strict=True):
             face = face.float()
@@ -126,14 +126,6 @@ def train_autoencoder(faces_a: torch.Tensor, faces_b: torch.Tensor, cfg: Autoenc
             if use_masks and mask is not None:
                 loss = loss + cfg.mask_weight * F.l1_loss(mask.float(), target[:, 3:])
             losses.append(loss)
-        total = losses[0] + losses[1]
-        opt.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(total).backward()
-            scaler.step(opt)
-            scaler.update()
-        else:
-            total.backward()
-            opt.step()
+        update(losses[0] + losses[1], opt, scaler)
         log.step(step + 1, torch.stack(losses), model)
     return model.eval(), log.finish()

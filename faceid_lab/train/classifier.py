@@ -15,10 +15,13 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from ..models import run_batched
 from ..models.identity import IdentityNet
 from .checkpoint import TrainCheckpoint
+from .distributed import SINGLE, Dist, wrap
+from .loop import resident, speed_up, to_memory_format, update
 
 
 @dataclass
@@ -58,26 +61,50 @@ def build_classifier(cfg: ClassifierConfig) -> IdentityNet:
     return IdentityNet(cfg.num_classes, width=cfg.width, feature_dim=cfg.feature_dim, margin=cfg.margin)
 
 
+class Classify(nn.Module):
+    """The identity network as one forward for training: faces (B, 3, R, R), labels (B,) ->
+    logits (B, N) (labels for the margin head), so DDP and torch.compile see a single call."""
+
+    def __init__(self, net: IdentityNet):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return self.net.logits(self.net.features(x), labels)
+
+
 def train_classifier(images: torch.Tensor, labels: torch.Tensor, cfg: ClassifierConfig,
                      checkpoint: str | Path | None = None, device: str | torch.device = "cpu",
                      save_every_s: float = 120.0, save_every_steps: int | None = None,
                      log_every: int = 25, max_seconds: float | None = None,
-                     progress: bool = False) -> tuple[IdentityNet, dict]:
+                     progress: bool = False, dist: Dist = SINGLE, channels_last: bool | None = None,
+                     compile: bool = False) -> tuple[IdentityNet, dict]:
     """Train (or load, or resume) an IdentityNet on in-memory images (N, 3, R, R) in [0, 1]
     (float or uint8). Returns the network in eval mode and its history
     {"step": [...], "loss": [...], "accuracy": [...], "seconds": float}.
 
     `max_seconds` stops early (a wall-clock budget); the checkpoint is then left unfinished,
-    so calling again continues the run."""
+    so calling again continues the run. AMP on CUDA; channels_last (default: on CUDA) and
+    `compile` change how the step runs, not what it computes. Under torchrun (`dist` from
+    distributed.from_env()) each rank trains on its share of the global batch; rank 0 alone
+    logs and saves."""
+    from .autoencoder import amp_context
+
     device = torch.device(device)
+    channels_last = device.type == "cuda" if channels_last is None else channels_last
+    rows = dist.share(cfg.batch)
+    if max_seconds is not None and dist.world > 1:
+        raise ValueError("max_seconds stops one process by its own clock; under torchrun the ranks would disagree. "
+                         "Leave it out and set the steps instead")
     net = build_classifier(cfg).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    autocast, scaler = amp_context(device)
     history = {"step": [], "loss": [], "accuracy": [], "seconds": 0.0}
     ckpt = None
     start = 0
     if checkpoint is not None:
         ckpt = TrainCheckpoint(checkpoint, kind="identity-classifier", config=asdict(cfg),
-                               modules={"net": net}, optimizers={"opt": opt},
+                               modules={"net": net}, optimizers={"opt": opt}, scaler=scaler,
                                save_every_s=save_every_s, save_every_steps=save_every_steps)
         start = ckpt.resume()
         history = ckpt.extra.get("history", history)
@@ -86,6 +113,10 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, cfg: Classifier
 
     n = len(labels)
     labels = labels.to(device)
+    images = resident(images, device)
+    classify = wrap(speed_up(Classify(net), channels_last, compile), dist, device)
+    if not dist.main:
+        ckpt, progress = None, False  # rank 0 alone saves and shows progress
     net.train()
     began = time.perf_counter()
     running_loss = torch.zeros((), device=device)
@@ -98,23 +129,23 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, cfg: Classifier
         bar = tqdm(total=cfg.steps, initial=start, desc="identity net", leave=False)
     step = start
     for step in range(start, cfg.steps):
-        idx = batch_indices(step, n, cfg.batch, cfg.seed)
-        x = images[idx].to(device, non_blocking=True)
+        idx = batch_indices(step, n, cfg.batch, cfg.seed)  # the global batch of step s
+        x = images[idx.to(images.device)].to(device, non_blocking=True)
         x = x.float() / 255 if x.dtype == torch.uint8 else x
         y = labels[idx.to(device)]
         if cfg.flip:
-            flip = torch.rand(len(idx)) < 0.5                  # torch RNG: restored on resume
+            flip = torch.rand(len(idx)) < 0.5                  # torch RNG: the same on every rank, restored on resume
             x = torch.where(flip.to(device)[:, None, None, None], x.flip(3), x)
+        x, y = to_memory_format(x[rows], channels_last), y[rows]  # this rank's share
         for group in opt.param_groups:
             group["lr"] = lr_at(step, cfg)
-        logits = net.logits(net.features(x), y)
+        with autocast:
+            logits = classify(x, y).float()
         loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        running_loss += loss.detach() * len(idx)              # no host sync inside the step
+        update(loss, opt, scaler)
+        running_loss += loss.detach() * len(y)                # no host sync inside the step (rank 0's share)
         running_hits += (logits.detach().argmax(1) == y).sum()
-        seen += len(idx)
+        seen += len(y)
         done = step + 1
         if done % log_every == 0 or done == cfg.steps:
             history["step"].append(done)

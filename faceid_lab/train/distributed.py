@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 
 @dataclass(frozen=True)
@@ -60,3 +62,31 @@ def device_for(d: Dist, requested: str | torch.device = "cpu") -> torch.device:
         torch.cuda.set_device(d.local_rank)
         return torch.device("cuda", d.local_rank)
     return requested
+
+
+def wrap(module: nn.Module, d: Dist, device: torch.device) -> nn.Module:
+    """`module` as a training step should call it: DDP under torchrun (gradients averaged across
+    ranks in backward; batch norm synchronised across GPUs, so K ranks normalise like one
+    process with the whole batch), the module itself in a single process.
+
+    On CPU (gloo) PyTorch has no synchronised batch norm: each rank normalises its own share
+    and DDP copies rank 0's running statistics to the others at every forward."""
+    if d.world == 1:
+        return module
+    if device.type == "cuda":
+        nn.SyncBatchNorm.convert_sync_batchnorm(module)  # in place for BN children; parameters are kept
+    return DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
+
+
+def mean_across(d: Dist, values: torch.Tensor) -> torch.Tensor:
+    """The mean of `values` over the ranks (in place; no host sync): for state every rank must
+    agree on, such as BEGAN's balance k."""
+    if d.world > 1:
+        dist.all_reduce(values)
+        values /= d.world
+    return values
+
+
+def barrier(d: Dist) -> None:
+    if d.world > 1:
+        dist.barrier()

@@ -29,7 +29,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +43,9 @@ from ..models.pose import POSE_SCALE, PoseNet
 from .autoencoder import amp_context
 from .checkpoint import TrainCheckpoint
 from .classifier import batch_indices
+from .distributed import SINGLE, Dist, mean_across, wrap
 from .gan import BeganBalance, GanData, _u8
-from .loop import TrainLog
+from .loop import TrainLog, resident, speed_up, to_memory_format
 
 CLASSIFIERS = ("none", "n", "2n")
 
@@ -56,7 +57,7 @@ class FaceIdGanConfig:
     width: int = 16                # G's and D's width
     resolution: int = 64
     z_dim: int = 32
-    pose_gain: float = 4.0         # G's condition: f_pose x 4, as loud as f_id (halved the pose error at 1000 steps)
+    pose_gain: float = 8.0         # f_pose x 8 in G's condition (2N, 1000 steps: gain 4 / 8 / 16: yaw 8.0 / 6.0 / 6.6)
     steps: int = 3000
     batch: int = 16
     lr: float = 4e-4               # G and D (Adam, betas 0.5 / 0.999)
@@ -154,6 +155,20 @@ class Players:
     num_identities: int
     cfg: FaceIdGanConfig
     checkpoint: Path | None = None    # where train_faceid_gan keeps them
+    dist: Dist = SINGLE               # this process's rank under torchrun
+    # G, D and C as the training step calls them: DDP wrappers under torchrun (`distribute`), else themselves
+    train_G: nn.Module | None = field(default=None, repr=False)
+    train_D: nn.Module | None = field(default=None, repr=False)
+    train_C: nn.Module | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        self.train_G, self.train_D, self.train_C = self.G, self.D, self.C
+
+    def distribute(self, d: Dist, device: torch.device) -> None:
+        """Wrap the trained players in DDP for a torchrun launch (distributed.wrap)."""
+        self.dist = d
+        self.train_G, self.train_D = wrap(self.G, d, device), wrap(self.D, d, device)
+        self.train_C = wrap(self.C, d, device) if self.C is not None else None
 
     @property
     def id_encoder(self) -> IdentityNet:
@@ -222,50 +237,61 @@ def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
     """One step of the three-player game on a batch: sources (B, 3, R, R) wild photos that give
     f_id; real (B, 3, R, R) the studio photos of the same people (the targets); labels (B,)
     person indices; f_pose (B, 7) the targets' poses / POSE_SCALE; z (B, z_dim).
-    Updates D, then C, then G, then k. Returns the step's LOG_KEYS values (on the device)."""
-    cfg = p.cfg
+    Updates D, then C, then G, then k. Returns the step's LOG_KEYS values (on the device).
+    Each player's update is one forward and one backward of its (DDP-wrapped) module."""
+    cfg, B = p.cfg, len(labels)
     pose_scale = POSE_SCALE.to(real.device)
-    f_id = p.f_id(sources)                                              # (B, 256)
-    with autocast:
-        fake = p.G(f_id, f_pose, z)                                       # (B, 3, R, R)
+    phase = torch.profiler.record_function  # named ranges: `faceid-lab bench train faceidgan --breakdown`
+    with phase("f_id + G forward"):
+        f_id = p.f_id(sources)                                              # (B, 256)
+        with autocast:
+            fake = p.train_G(f_id, f_pose, z)                                 # (B, 3, R, R)
     # D: rebuild real faces well, fakes badly (weighted by k)
-    with autocast:
-        r_real = p.D.recon_error(real).float().mean()
-        r_fake_d = p.D.recon_error(fake.detach()).float().mean()
-    _update(r_real - p.balance.k * r_fake_d, p.opt_d, scaler)
+    with phase("D update"):
+        with autocast:
+            both = torch.cat([real, fake.detach()])                           # (2B, 3, R, R)
+            errors = (both - p.train_D(both)).abs().flatten(1).mean(1).float()  # (2B,) R(x) per face
+        r_real, r_fake_d = errors[:B].mean(), errors[B:].mean()
+        _update(r_real - p.balance.k * r_fake_d, p.opt_d, scaler)
     # C: name every real face; name the synthesized ones as i (N) or as N + i (2N)
     zero = torch.zeros((), device=real.device)
     c_loss, c_fooled = zero, zero
     if p.C is not None:
+        with phase("C update"):
+            with autocast:
+                logits = p.C.logits(p.train_C(torch.cat([real, sources, fake.detach()])))  # (3B, classes)
+            logits_real, logits_fake = logits[:2 * B].float(), logits[2 * B:].float()
+            labels_real = torch.cat([labels, labels])
+            synthesized = torch.ones_like(labels)
+            labels_fake = labels if cfg.classifier == "n" else two_n_labels(labels, synthesized, p.num_identities)
+            c_loss = classifier_loss(logits_real, labels_real, logits_fake, labels_fake, synth_weight)
+            _update(c_loss, p.opt_c, scaler)
+            # how often C takes a synthesized face for the real person: G's score against C
+            c_fooled = (logits_fake.argmax(1) == labels).float().mean()
+    # G: fool D, keep the person (C's features), show P the target pose, look like the studio photo.
+    # D and C are frozen for G's step: gradients flow through them to the face, not into them.
+    with phase("G update (through D, C, P)"):
+        judges = [m for m in (p.D, p.C) if m is not None]
+        for m in judges:
+            m.requires_grad_(False)
         with autocast:
-            logits_real = p.C.logits(p.C.features(torch.cat([real, sources])))        # (2B, classes)
-            logits_fake = p.C.logits(p.C.features(fake.detach()))                    # (B, classes)
-        labels_real = torch.cat([labels, labels])
-        synthesized = torch.ones_like(labels)
-        labels_fake = labels if cfg.classifier == "n" else two_n_labels(labels, synthesized, p.num_identities)
-        c_loss = classifier_loss(logits_real.float(), labels_real, logits_fake.float(), labels_fake, synth_weight)
-        _update(c_loss, p.opt_c, scaler)
-        # how often C takes a synthesized face for the real person: G's score against C
-        c_fooled = (logits_fake.argmax(1) == labels).float().mean()
-    # G: fool D, keep the person (C's features), show P the target pose, look like the studio photo
-    if p.C is not None:
-        p.C.requires_grad_(False)  # G's step: gradients flow through C to the face, not into C
-    with autocast:
-        r_fake = p.D.recon_error(fake).float().mean()
-        pose_err = ((p.pose_net(fake.float()) / pose_scale) - f_pose).abs().mean()
-        id_err = zero
-        if p.C is not None:
-            f_source = f_id if cfg.symmetric else p.C.features(sources).detach()
-            id_err = identity_loss(f_source.float(), p.C.features(fake).float())
-    l1 = (fake.float() - real).abs().mean()
-    loss_g = r_fake + cfg.pose_weight * pose_err + cfg.recon_weight * l1 + cfg.id_weight * id_err
-    _update(loss_g, p.opt_g, scaler)
-    if p.C is not None:
-        p.C.requires_grad_(True)
+            r_fake = p.D.recon_error(fake).float().mean()
+            pose_err = ((p.pose_net(fake.float()) / pose_scale) - f_pose).abs().mean()
+            id_err = zero
+            if p.C is not None:
+                f_source = f_id if cfg.symmetric else p.C(sources).detach()
+                id_err = identity_loss(f_source.float(), p.C(fake).float())
+        l1 = (fake.float() - real).abs().mean()
+        loss_g = r_fake + cfg.pose_weight * pose_err + cfg.recon_weight * l1 + cfg.id_weight * id_err
+        _update(loss_g, p.opt_g, scaler)
+        for m in judges:
+            m.requires_grad_(True)
     if scaler:
         scaler.update()
-    measure = p.balance.update(r_real.detach(), r_fake.detach(), cfg.gamma, cfg.lambda_k)
-    return torch.stack([r_real.detach(), r_fake.detach(), p.balance.k.clone(), measure, pose_err.detach(),
+    # every rank moves k by the whole batch's errors, so k stays the same everywhere
+    r = mean_across(p.dist, torch.stack([r_real.detach(), r_fake.detach()]))
+    measure = p.balance.update(r[0], r[1], cfg.gamma, cfg.lambda_k)
+    return torch.stack([r[0], r[1], p.balance.k.clone(), measure, pose_err.detach(),
                         l1.detach(), id_err.detach(), c_loss.detach(), c_fooled])
 
 
@@ -273,12 +299,21 @@ def train_faceid_gan(data: GanData, identity_net: IdentityNet, pose_net: PoseNet
                      checkpoint: str | Path | None = None, device: str | torch.device = "cpu",
                      save_every_s: float = 120.0, save_every_steps: int | None = None, log_every: int = 50,
                      on_log: Callable[[int, dict, Players], None] | None = None,
-                     progress: bool = False) -> tuple[Players, dict]:
+                     progress: bool = False, dist: Dist = SINGLE, channels_last: bool | None = None,
+                     compile: bool = False) -> tuple[Players, dict]:
     """Train (or load, or resume) FaceID-GAN's players on `data` (notebook 03's GanData: its
     f_id column is ignored, f_id is computed every step from the sources). Returns (players,
     history) with per-log-step means of LOG_KEYS. `on_log(step, history, players)` runs every
-    `log_every` steps (live previews)."""
+    `log_every` steps (live previews).
+
+    Speed: channels_last (default: on CUDA) and `compile` (torch.compile of every player's
+    forward) change how the step runs, not what it computes, so they are not part of the
+    config and a checkpoint resumes with or without them. Under torchrun (`dist` from
+    distributed.from_env()) each rank trains on its share of the global batch cfg.batch;
+    rank 0 alone logs, previews and saves."""
     device = torch.device(device)
+    channels_last = device.type == "cuda" if channels_last is None else channels_last
+    rows = dist.share(cfg.batch)
     num_identities = int(data.target_labels.max()) + 1
     resuming = checkpoint is not None and Path(checkpoint).exists()   # C's head comes from the file: no imprint
     p = build_players(cfg, identity_net, pose_net, num_identities, device, None if resuming else data)
@@ -298,24 +333,32 @@ def train_faceid_gan(data: GanData, identity_net: IdentityNet, pose_net: PoseNet
         history = ckpt.extra.get("history", history)
         if ckpt.finished:
             return _eval(p), history
+    for m in (p.G, p.D, p.C, p.pose_net):  # P too: G's step runs it forward and backward (in place)
+        if m is not None:
+            speed_up(m, channels_last, compile)
+    p.distribute(dist, device)
     name = {"none": "no C", "n": "N-class C", "2n": "2N-class C"}[cfg.classifier]
-    callback = None if on_log is None else (lambda step, hist, _G: on_log(step, hist, p))
-    log = TrainLog(history, LOG_KEYS, cfg.steps, start, log_every, ckpt, f"FaceID-GAN ({name})", progress,
-                   callback, device)
+    callback = None if on_log is None or not dist.main else (lambda step, hist, _G: on_log(step, hist, p))
+    log = TrainLog(history, LOG_KEYS, cfg.steps, start, log_every, ckpt if dist.main else None,
+                   f"FaceID-GAN ({name})", progress and dist.main, callback, device)
     p.G.train()
     p.D.train()
+    all_sources, all_targets = resident(data.sources, device), resident(data.targets, device)
     for step in range(start, cfg.steps):
+        # the global batch of step s (a pure function of the seed and s), then this rank's rows
         idx = batch_indices(step, len(data.targets), cfg.batch, cfg.seed)
         gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
         pick = torch.randint(data.per_identity, (len(idx),), generator=gen)
+        z = torch.randn(len(idx), cfg.z_dim, generator=gen)[rows].to(device)
         labels = data.target_labels[idx]
-        sources = _u8(data.sources[labels * data.per_identity + pick], device)  # (B, 3, R, R) wild photo
-        real = _u8(data.targets[idx], device)                                     # (B, 3, R, R) studio photo
-        z = torch.randn(len(idx), cfg.z_dim, generator=gen).to(device)
-        values = faceid_gan_step(p, sources, real, labels.to(device), data.f_pose[idx].to(device), z,
+        take = (labels * data.per_identity + pick)[rows].to(all_sources.device)
+        sources = all_sources[take]                                                 # (b, 3, R, R) wild photo
+        real = all_targets[idx[rows].to(all_targets.device)]                        # (b, 3, R, R) studio photo
+        sources, real = (to_memory_format(_u8(x, device), channels_last) for x in (sources, real))
+        values = faceid_gan_step(p, sources, real, labels[rows].to(device), data.f_pose[idx][rows].to(device), z,
                                  synth_weight_at(step, cfg), autocast, scaler)
         log.step(step + 1, values, p.G)
-        if p.checkpoint is not None and (step + 1) in snapshot_steps(cfg):
+        if p.checkpoint is not None and dist.main and (step + 1) in snapshot_steps(cfg):
             save_snapshot(p, step + 1)
     return _eval(p), log.finish()
 
@@ -411,18 +454,25 @@ def evaluate_faceid_gan(players: Players, judge, identities: int = 100,
 
 
 def load_faceid_gan(classifier: str = "2n", profile: str | None = None, symmetric: bool = True,
-                    device: str | torch.device = "cpu", progress: bool = False, **overrides) -> tuple[Players, dict]:
+                    device: str | torch.device = "cpu", progress: bool = False, dist: Dist = SINGLE,
+                    compile: bool = False, **overrides) -> tuple[Players, dict]:
     """Train-or-load one variant at a profile's budget, from nothing but the profile: the identity
     network and P (train-or-load too), the training people, then FaceID-GAN's players.
-    This is what `faceid-lab train faceidgan` and the notebooks share."""
+    This is what `faceid-lab train faceidgan` and the notebooks share. Under torchrun, rank 0
+    trains-or-loads the identity network and P alone while the others wait, then all load them."""
     from .. import course
     from .checkpoint import checkpoint_finished
     from .classifier import load_identity_net
+    from .distributed import barrier
     from .pose import load_pose
 
     profile = profile or course.profile()
-    identity_net, _ = load_identity_net(profile, device=device, progress=progress)
-    pose_net = load_pose(profile, device, progress=progress)
+    if not dist.main:
+        barrier(dist)  # wait for rank 0's identity network and P
+    identity_net, _ = load_identity_net(profile, device=device, progress=progress and dist.main)
+    pose_net = load_pose(profile, device, progress=progress and dist.main)
+    if dist.main:
+        barrier(dist)
     cfg = faceidgan_config(classifier, profile, symmetric, **overrides)
     b = FACEIDGAN_BUDGETS[profile]
     path = course.path("checkpoints", checkpoint_name(cfg, b["identities"], b["identities"] * b["targets"], profile))
@@ -430,7 +480,8 @@ def load_faceid_gan(classifier: str = "2n", profile: str | None = None, symmetri
         return train_faceid_gan(_size_only(b["identities"]), identity_net, pose_net, cfg, checkpoint=path,
                                 device=device)
     data = faceidgan_data(identity_net, pose_net, profile)
-    return train_faceid_gan(data, identity_net, pose_net, cfg, checkpoint=path, device=device, progress=progress)
+    return train_faceid_gan(data, identity_net, pose_net, cfg, checkpoint=path, device=device, progress=progress,
+                            dist=dist, compile=compile)
 
 
 def _size_only(people: int) -> GanData:

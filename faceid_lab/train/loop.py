@@ -60,3 +60,41 @@ class TrainLog:
         if self.ckpt is not None:
             self.ckpt.finish(self.steps, extra={"history": self.history})
         return self.history
+
+
+def speed_up(module: nn.Module, channels_last: bool = False, compile: bool = False) -> nn.Module:
+    """The one-GPU speed switches, in place (state_dict keys unchanged): channels_last memory
+    (NHWC, what tensor cores and oneDNN convolutions prefer) and torch.compile of the forward."""
+    if channels_last:
+        module.to(memory_format=torch.channels_last)
+    if compile:
+        module.compile()
+    return module
+
+
+def to_memory_format(x: torch.Tensor, channels_last: bool) -> torch.Tensor:
+    """An image batch (B, C, H, W) in the memory layout the models were given."""
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+
+def resident(images: torch.Tensor, device: torch.device, fraction: float = 0.25) -> torch.Tensor:
+    """Training images where the step reads them without waiting for the host: copied to the GPU
+    once when they take under `fraction` of its memory (uint8 faces are small: 5,000 people x 12
+    photos at 64 px is 0.7 GB), else in pinned host memory; untouched on CPU."""
+    if device.type != "cuda":
+        return images
+    if images.numel() * images.element_size() < fraction * torch.cuda.get_device_properties(device).total_memory:
+        return images.to(device)
+    return images.pin_memory()
+
+
+def update(loss: torch.Tensor, opt: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None) -> None:
+    """One optimiser step of a single-optimiser loop: zero_grad, backward, step (loss scaled under fp16)."""
+    opt.zero_grad(set_to_none=True)
+    if scaler is None:
+        loss.backward()
+        opt.step()
+    else:
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
