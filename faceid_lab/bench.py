@@ -10,6 +10,7 @@ the end, never inside the step.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -20,28 +21,34 @@ from .data.augment import random_warp
 from .metrics import ssim
 from .models.autoencoder import FaceSwapAutoencoder
 from .models.identity import IdentityNet
-from .train.autoencoder import amp_context
-from .train.loop import update
+from .train.loop import amp_context, speed_up, to_memory_format, update
 
 GAMES = ("identity", "autoencoder", "faceidgan")
 
 
+def _amp(device: torch.device, amp: bool):
+    """The training loops' AMP context on the optimised path, plain float32 on the fp32 one."""
+    return amp_context(device) if amp else (contextlib.nullcontext(), None)
+
+
+def _image(batch: int, resolution: int, device: torch.device, channels_last: bool) -> torch.Tensor:
+    return to_memory_format(torch.rand(batch, 3, resolution, resolution, device=device), channels_last)
+
+
 def _identity_step(resolution: int, batch: int, device: torch.device, channels_last: bool, amp: bool,
                    compile: bool):
+    from .train.classifier import Classify
+
     net = IdentityNet(num_classes=1000, width=32).to(device)
-    if channels_last:
-        net = net.to(memory_format=torch.channels_last)
-    features = torch.compile(net.features) if compile else net.features
+    classify = speed_up(Classify(net), channels_last, compile)  # what train_classifier runs
     opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
-    x = torch.rand(batch, 3, resolution, resolution, device=device)
-    if channels_last:
-        x = x.contiguous(memory_format=torch.channels_last)
+    x = _image(batch, resolution, device, channels_last)
     y = torch.randint(0, 1000, (batch,), device=device)
-    autocast, scaler = amp_context(device) if amp else (torch.autocast(device.type, enabled=False), None)
+    autocast, scaler = _amp(device, amp)
 
     def step():
         with autocast:
-            loss = F.cross_entropy(net.logits(features(x), y).float(), y)
+            loss = F.cross_entropy(classify(x, y).float(), y)
         update(loss, opt, scaler)
 
     return step, batch
@@ -49,23 +56,18 @@ def _identity_step(resolution: int, batch: int, device: torch.device, channels_l
 
 def _autoencoder_step(resolution: int, batch: int, device: torch.device, channels_last: bool, amp: bool,
                       compile: bool, width: float = 1.0):
-    model = FaceSwapAutoencoder(width, resolution).to(device)
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    forward = torch.compile(model) if compile else model
+    model = speed_up(FaceSwapAutoencoder(width, resolution).to(device), channels_last, compile)
     opt = torch.optim.Adam(model.parameters(), lr=5e-4, betas=(0.5, 0.999))
     faces = {p: torch.rand(batch, 3, resolution, resolution, device=device) for p in ("A", "B")}
-    autocast, scaler = amp_context(device) if amp else (torch.autocast(device.type, enabled=False), None)
+    autocast, scaler = _amp(device, amp)
     gen = torch.Generator().manual_seed(0)
 
     def step():
         total = 0
         for person, x in faces.items():
             warped, target = random_warp(x, generator=gen)
-            if channels_last:
-                warped = warped.contiguous(memory_format=torch.channels_last)
             with autocast:
-                face, _ = forward(warped, person)
+                face, _ = model(to_memory_format(warped, channels_last), person)
             face = face.float()
             total = total + F.l1_loss(face, target) + (1 - ssim(face, target))
         update(total, opt, scaler)
@@ -82,18 +84,12 @@ def _faceidgan_step(resolution: int, batch: int, device: torch.device, channels_
     cfg = FaceIdGanConfig(classifier="2n", width=64, resolution=resolution, batch=batch)
     identity_net, pose_net = IdentityNet(num_classes=people, width=32), PoseNet(width=32)
     p = build_players(cfg, identity_net, pose_net, people, device)
-    modules = [p.G, p.D, p.C, p.pose_net]
-    for m in modules:
-        if channels_last:
-            m.to(memory_format=torch.channels_last)
-        if compile:
-            m.compile()
-    sources, real = (torch.rand(batch, 3, resolution, resolution, device=device) for _ in range(2))
-    if channels_last:
-        sources, real = (x.contiguous(memory_format=torch.channels_last) for x in (sources, real))
+    for m in (p.G, p.D, p.C, p.pose_net):  # as train_faceid_gan prepares them
+        speed_up(m, channels_last, compile)
+    sources, real = _image(batch, resolution, device, channels_last), _image(batch, resolution, device, channels_last)
     labels = torch.randint(0, people, (batch,), device=device)
     f_pose, z = torch.randn(batch, 7, device=device) * 0.3, torch.randn(batch, cfg.z_dim, device=device)
-    autocast, scaler = amp_context(device) if amp else (torch.autocast(device.type, enabled=False), None)
+    autocast, scaler = _amp(device, amp)
     p.G.train()
     p.D.train()
 

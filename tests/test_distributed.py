@@ -37,35 +37,69 @@ def _faces():
 
 
 CFG = AutoencoderConfig(width=0.0625, resolution=32, steps=1, batch=8)
+ID_CFG = ClassifierConfig(num_classes=4, width=4, steps=2, batch=8, warmup=1)
+GAN_CFG = FaceIdGanConfig(classifier="2n", width=4, resolution=32, z_dim=8, steps=2, batch=8)
 
 
-def _worker(rank: int, world: int, init_file: str, out: str, cfg: AutoencoderConfig, checkpoint: str | None,
-            snapshot_at: int | None):
+def _identity_data():
+    g = torch.Generator().manual_seed(0)
+    return torch.randint(0, 256, (24, 3, 32, 32), dtype=torch.uint8, generator=g), torch.arange(24) % 4
+
+
+def _plain_sgd(params, lr=None, **_):
+    """Stands in for torch.optim.Adam in the FaceID-GAN comparisons (see the module docstring)."""
+    return torch.optim.SGD(params, lr=0.05)
+
+
+def _train_game(game: str, cfg, checkpoint: str | None = None, dist_: Dist = SINGLE) -> tuple[dict, dict]:
+    """(state of every trained module, history) after training `game` in this process."""
+    kw = dict(checkpoint=checkpoint, save_every_steps=2 if checkpoint else None, dist=dist_, log_every=1)
+    if game == "autoencoder":
+        fa, fb, ma, mb = _faces()
+        model, history = train_autoencoder(fa, fb, cfg, ma, mb, **kw)
+        return {"model": model.state_dict()}, history
+    if game == "identity":
+        images, labels = _identity_data()
+        net, history = train_classifier(images, labels, cfg, **kw)
+        return {"net": net.state_dict()}, history
+    identity_net, pose_net, data = make_tiny_gan_world()
+    p, history = train_faceid_gan(data, identity_net, pose_net, cfg, **kw)
+    return {"G": p.G.state_dict(), "D": p.D.state_dict(), **({"C": p.C.state_dict()} if p.C is not None else {}),
+            "balance": p.balance.state_dict()}, history
+
+
+def _game_worker(rank: int, world: int, init_file: str, out: str, game: str, cfg, checkpoint: str | None,
+                 snapshot_at: int | None):
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
     try:
-        fa, fb, ma, mb = _faces()
+        if game == "faceidgan":
+            torch.optim.Adam = _plain_sgd  # this spawned process only
+        if snapshot_at:  # keep what a crash right after step `snapshot_at` would leave on disk
+            step_done = TrainCheckpoint.step_done
 
-        def snapshot(step, history, _model):  # what a crash right after `snapshot_at` would leave on disk
-            if step == snapshot_at:
-                shutil.copy(checkpoint, checkpoint + ".crashed")
+            def step_done_then_copy(self, step, extra=None):
+                saved = step_done(self, step, extra)
+                if step == snapshot_at:
+                    shutil.copy(checkpoint, checkpoint + ".crashed")
+                return saved
 
-        model, _ = train_autoencoder(fa, fb, cfg, ma, mb, checkpoint=checkpoint, save_every_steps=2, log_every=1,
-                                     on_log=snapshot if snapshot_at else None, dist=Dist(rank, world))
-        if rank == 0:
-            torch.save(model.state_dict(), out)
+            TrainCheckpoint.step_done = step_done_then_copy  # this spawned process only
+        state, _ = _train_game(game, cfg, checkpoint, Dist(rank, world))
+        torch.save(state, f"{out}.rank{rank}")
     finally:
         dist.destroy_process_group()
 
 
-def _run_two(tmp_path, cfg, checkpoint=None, snapshot_at=None):
-    out = tmp_path / "ddp.pt"
-    mp.spawn(_worker, args=(2, str(tmp_path / "init"), str(out), cfg, checkpoint, snapshot_at), nprocs=2, join=True)
-    return torch.load(out, weights_only=True)
+def _run_game_on_two(tmp_path, game, cfg, checkpoint=None, snapshot_at=None):
+    out = str(tmp_path / game)
+    mp.spawn(_game_worker, args=(2, str(tmp_path / "init"), out, game, cfg, checkpoint, snapshot_at), nprocs=2,
+             join=True)
+    return [torch.load(f"{out}.rank{r}", weights_only=True) for r in (0, 1)]
 
 
 def test_two_processes_with_half_batches_equal_one_process_with_the_whole_batch(tmp_path):
-    ddp = _run_two(tmp_path, CFG)
+    ddp = _run_game_on_two(tmp_path, "autoencoder", CFG)[0]["model"]
     fa, fb, ma, mb = _faces()
     single, _ = train_autoencoder(fa, fb, CFG, ma, mb)
     before, _ = train_autoencoder(fa, fb, AutoencoderConfig(**{**CFG.__dict__, "steps": 0}), ma, mb)
@@ -80,7 +114,7 @@ def test_two_processes_with_half_batches_equal_one_process_with_the_whole_batch(
 def test_a_two_process_run_resumes_on_one_process_from_the_right_step(tmp_path):
     cfg = AutoencoderConfig(**{**CFG.__dict__, "steps": 6})
     ckpt = str(tmp_path / "ae.pt")
-    ddp = _run_two(tmp_path, cfg, checkpoint=ckpt, snapshot_at=3)
+    ddp = _run_game_on_two(tmp_path, "autoencoder", cfg, checkpoint=ckpt, snapshot_at=3)[0]["model"]
     crashed = load_checkpoint(ckpt + ".crashed")
     assert crashed["step"] == 2 and not crashed["finished"]  # saved every 2 steps by rank 0 only
     fa, fb, ma, mb = _faces()
@@ -144,63 +178,6 @@ def test_torchrun_trains_faceidgan_and_the_identity_network_with_rank_0_alone_re
 
 
 # --- the BN games: the identity network and FaceID-GAN ---------------------------------------
-
-ID_CFG = ClassifierConfig(num_classes=4, width=4, steps=2, batch=8, warmup=1)
-GAN_CFG = FaceIdGanConfig(classifier="2n", width=4, resolution=32, z_dim=8, steps=2, batch=8)
-
-
-def _identity_data():
-    g = torch.Generator().manual_seed(0)
-    return torch.randint(0, 256, (24, 3, 32, 32), dtype=torch.uint8, generator=g), torch.arange(24) % 4
-
-
-def _plain_sgd(params, lr=None, **_):
-    """Stands in for torch.optim.Adam in the FaceID-GAN comparisons (see the module docstring)."""
-    return torch.optim.SGD(params, lr=0.05)
-
-
-def _train_game(game: str, cfg, checkpoint: str | None = None, dist_: Dist = SINGLE) -> tuple[dict, dict]:
-    """(state of every trained module, history) after training `game` in this process."""
-    kw = dict(checkpoint=checkpoint, save_every_steps=2 if checkpoint else None, dist=dist_, log_every=1)
-    if game == "identity":
-        images, labels = _identity_data()
-        net, history = train_classifier(images, labels, cfg, **kw)
-        return {"net": net.state_dict()}, history
-    identity_net, pose_net, data = make_tiny_gan_world()
-    p, history = train_faceid_gan(data, identity_net, pose_net, cfg, **kw)
-    return {"G": p.G.state_dict(), "D": p.D.state_dict(), **({"C": p.C.state_dict()} if p.C is not None else {}),
-            "balance": p.balance.state_dict()}, history
-
-
-def _game_worker(rank: int, world: int, init_file: str, out: str, game: str, cfg, checkpoint: str | None,
-                 snapshot_at: int | None):
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
-    try:
-        if game == "faceidgan":
-            torch.optim.Adam = _plain_sgd  # this spawned process only
-        if snapshot_at:  # keep what a crash right after step `snapshot_at` would leave on disk
-            step_done = TrainCheckpoint.step_done
-
-            def step_done_then_copy(self, step, extra=None):
-                saved = step_done(self, step, extra)
-                if step == snapshot_at:
-                    shutil.copy(checkpoint, checkpoint + ".crashed")
-                return saved
-
-            TrainCheckpoint.step_done = step_done_then_copy  # this spawned process only
-        state, _ = _train_game(game, cfg, checkpoint, Dist(rank, world))
-        torch.save(state, f"{out}.rank{rank}")
-    finally:
-        dist.destroy_process_group()
-
-
-def _run_game_on_two(tmp_path, game, cfg, checkpoint=None, snapshot_at=None):
-    out = str(tmp_path / game)
-    mp.spawn(_game_worker, args=(2, str(tmp_path / "init"), out, game, cfg, checkpoint, snapshot_at), nprocs=2,
-             join=True)
-    return [torch.load(f"{out}.rank{r}", weights_only=True) for r in (0, 1)]
-
 
 @pytest.fixture
 def ghost_bn(monkeypatch):

@@ -9,7 +9,6 @@ supported, fp16 with a gradient scaler otherwise); checkpoints by time, resume.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from ..models.autoencoder import FaceSwapAutoencoder
 from .checkpoint import TrainCheckpoint
 from .classifier import batch_indices
 from .distributed import SINGLE, Dist, wrap
-from .loop import TrainLog, speed_up, to_memory_format, update
+from .loop import TrainLog, amp_context, speed_up, to_memory_format, update
 
 
 @dataclass
@@ -39,16 +38,6 @@ class AutoencoderConfig:
     mask_weight: float = 0.5
     warp_strength: float = 0.06
     seed: int = 0
-
-
-def amp_context(device: torch.device):
-    """(autocast context, GradScaler or None): bf16 where the GPU has it, else fp16 + scaler;
-    plain float32 on CPU."""
-    if device.type != "cuda":
-        return contextlib.nullcontext(), None
-    if torch.cuda.is_bf16_supported():
-        return torch.autocast("cuda", dtype=torch.bfloat16), None
-    return torch.autocast("cuda", dtype=torch.float16), torch.amp.GradScaler("cuda")
 
 
 def _batch(faces: torch.Tensor, masks: torch.Tensor | None, step: int, cfg: AutoencoderConfig, salt: int,

@@ -21,7 +21,7 @@ from ..models import run_batched
 from ..models.identity import IdentityNet
 from .checkpoint import TrainCheckpoint
 from .distributed import SINGLE, Dist, wrap
-from .loop import resident, speed_up, to_memory_format, update
+from .loop import amp_context, resident, speed_up, to_memory_format, update
 
 
 @dataclass
@@ -88,8 +88,6 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, cfg: Classifier
     `compile` change how the step runs, not what it computes. Under torchrun (`dist` from
     distributed.from_env()) each rank trains on its share of the global batch; rank 0 alone
     logs and saves."""
-    from .autoencoder import amp_context
-
     device = torch.device(device)
     channels_last = device.type == "cuda" if channels_last is None else channels_last
     rows = dist.share(cfg.batch)

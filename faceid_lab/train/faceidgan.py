@@ -40,12 +40,11 @@ from torch import nn
 from ..models.gan import BeganDiscriminator, Generator
 from ..models.identity import IdentityNet
 from ..models.pose import POSE_SCALE, PoseNet
-from .autoencoder import amp_context
 from .checkpoint import TrainCheckpoint
 from .classifier import batch_indices
 from .distributed import SINGLE, Dist, mean_across, wrap
 from .gan import BeganBalance, GanData, _u8
-from .loop import TrainLog, resident, speed_up, to_memory_format
+from .loop import TrainLog, amp_context, resident, speed_up, to_memory_format
 
 CLASSIFIERS = ("none", "n", "2n")
 
@@ -154,21 +153,29 @@ class Players:
     opt_c: torch.optim.Optimizer | None
     num_identities: int
     cfg: FaceIdGanConfig
+    pose_scale: torch.Tensor          # POSE_SCALE on the device: P's outputs / pose_scale = f_pose
     checkpoint: Path | None = None    # where train_faceid_gan keeps them
     dist: Dist = SINGLE               # this process's rank under torchrun
-    # G, D and C as the training step calls them: DDP wrappers under torchrun (`distribute`), else themselves
-    train_G: nn.Module | None = field(default=None, repr=False)
-    train_D: nn.Module | None = field(default=None, repr=False)
-    train_C: nn.Module | None = field(default=None, repr=False)
-
-    def __post_init__(self):
-        self.train_G, self.train_D, self.train_C = self.G, self.D, self.C
+    ddp: dict[str, nn.Module] = field(default_factory=dict, repr=False)  # "G", "D", "C": DDP wrappers
 
     def distribute(self, d: Dist, device: torch.device) -> None:
         """Wrap the trained players in DDP for a torchrun launch (distributed.wrap)."""
         self.dist = d
-        self.train_G, self.train_D = wrap(self.G, d, device), wrap(self.D, d, device)
-        self.train_C = wrap(self.C, d, device) if self.C is not None else None
+        self.ddp = {name: wrap(m, d, device) for name, m in (("G", self.G), ("D", self.D), ("C", self.C))
+                    if m is not None}
+
+    # G, D and C as the training step calls them: their DDP wrappers under torchrun, else themselves
+    @property
+    def train_G(self) -> nn.Module:
+        return self.ddp.get("G", self.G)
+
+    @property
+    def train_D(self) -> nn.Module:
+        return self.ddp.get("D", self.D)
+
+    @property
+    def train_C(self) -> nn.Module | None:
+        return self.ddp.get("C", self.C)
 
     @property
     def id_encoder(self) -> IdentityNet:
@@ -219,7 +226,7 @@ def build_players(cfg: FaceIdGanConfig, identity_net: IdentityNet, pose_net: Pos
         G, D, C, identity_net.to(device).eval().requires_grad_(False), pose_net.to(device).eval().requires_grad_(False),
         BeganBalance().to(device), torch.optim.Adam(G.parameters(), **adam), torch.optim.Adam(D.parameters(), **adam),
         torch.optim.Adam(C.parameters(), lr=cfg.c_lr, betas=(0.5, 0.999)) if C is not None else None, num_identities,
-        cfg)
+        cfg, POSE_SCALE.to(device))
 
 
 LOG_KEYS = ("r_real", "r_fake", "k", "M", "pose", "l1", "id", "c_loss", "c_fooled")
@@ -240,7 +247,6 @@ def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
     Updates D, then C, then G, then k. Returns the step's LOG_KEYS values (on the device).
     Each player's update is one forward and one backward of its (DDP-wrapped) module."""
     cfg, B = p.cfg, len(labels)
-    pose_scale = POSE_SCALE.to(real.device)
     phase = torch.profiler.record_function  # named ranges: `faceid-lab bench train faceidgan --breakdown`
     with phase("f_id + G forward"):
         f_id = p.f_id(sources)                                              # (B, 256)
@@ -276,7 +282,7 @@ def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
             m.requires_grad_(False)
         with autocast:
             r_fake = p.D.recon_error(fake).float().mean()
-            pose_err = ((p.pose_net(fake.float()) / pose_scale) - f_pose).abs().mean()
+            pose_err = ((p.pose_net(fake.float()) / p.pose_scale) - f_pose).abs().mean()
             id_err = zero
             if p.C is not None:
                 f_source = f_id if cfg.symmetric else p.C(sources).detach()
@@ -391,6 +397,7 @@ def load_snapshot(p: Players, step: int) -> Players:
                               f"{snapshot_steps(p.cfg)} of a run with a checkpoint. Train the model again to get them")
     state = torch.load(path, map_location=next(p.G.parameters()).device, weights_only=True)
     q = copy.copy(p)
+    q.ddp = {}  # a snapshot is for looking at, not training
     q.G = copy.deepcopy(p.G)
     q.G.load_state_dict(state["G"])
     if p.C is not None:

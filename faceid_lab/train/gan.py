@@ -25,10 +25,9 @@ from ..data import synthetic as S
 from ..models import run_batched
 from ..models.gan import BeganDiscriminator, Generator
 from ..models.pose import POSE_SCALE, PoseNet
-from .autoencoder import amp_context
 from .checkpoint import TrainCheckpoint
 from .classifier import batch_indices
-from .loop import TrainLog
+from .loop import TrainLog, amp_context
 
 STUDIO_IMAGE_OFFSET = 3_000_000  # studio photos use their own image indices: never a wild photo's pose
 

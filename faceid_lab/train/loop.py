@@ -1,12 +1,15 @@
-"""The bookkeeping every training loop shares, so each loop shows only its own step.
+"""What every training loop shares, so each loop shows only its own step.
 
-Running means of the step's losses stay on the device (no host sync inside a step) and
+The AMP context (`amp_context`), the one-optimiser update (`update`), the speed switches
+(`speed_up`, `to_memory_format`, `resident`), and `TrainLog`'s bookkeeping:
+running means of the step's losses stay on the device (no host sync inside a step) and
 are appended to `history` every `every` steps; the progress bar; the `on_log` callback
 (live previews); the checkpoint's per-step save; and the wall-clock total.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -14,6 +17,16 @@ import torch
 from torch import nn
 
 from .checkpoint import TrainCheckpoint
+
+
+def amp_context(device: torch.device):
+    """(autocast context, GradScaler or None): bf16 where the GPU has it, else fp16 + scaler;
+    plain float32 on CPU."""
+    if device.type != "cuda":
+        return contextlib.nullcontext(), None
+    if torch.cuda.is_bf16_supported():
+        return torch.autocast("cuda", dtype=torch.bfloat16), None
+    return torch.autocast("cuda", dtype=torch.float16), torch.amp.GradScaler("cuda")
 
 
 class TrainLog:
