@@ -1,8 +1,9 @@
 """Training throughput: `faceid-lab bench train identity|autoencoder|faceidgan`.
 
-One line per setting, `NAME: X img/s`: fp32 eager, then the optimised path
-(channels_last; on CUDA also autocast, bf16 where supported else fp16 with a
-scaler; optionally torch.compile). Inputs are random tensors already on the
+One line per setting, `NAME: X img/s`: fp32 eager, then the optimised path the
+loops use (on CUDA channels_last and autocast, bf16 where supported else fp16 with
+a scaler; optionally torch.compile; on the CPU only torch.compile, so without
+--compile the CPU prints the eager line alone: loop.ONEDNN_NHWC_BUG). Inputs are random tensors already on the
 device, so the figure is the model's step alone; data loading is measured
 separately (`bench render`). Warm-up steps are not timed; timing syncs once at
 the end, never inside the step.
@@ -21,7 +22,7 @@ from .data.augment import random_warp
 from .metrics import ssim
 from .models.autoencoder import FaceSwapAutoencoder
 from .models.identity import IdentityNet
-from .train.loop import amp_context, speed_up, to_memory_format, update
+from .train.loop import amp_context, speed_up, to_memory_format, update, use_channels_last
 
 GAMES = ("identity", "autoencoder", "faceidgan")
 
@@ -111,8 +112,12 @@ def bench_train(game: str, resolution: int = 64, batch: int = 64, device: str = 
     device = torch.device(device)
     cuda = device.type == "cuda"
     settings = [("fp32 eager", False, False, False)]
-    label = "channels_last" + (" + autocast" if cuda else "") + (" + compile" if compile else "")
-    settings.append((f"optimised ({label})", True, cuda, compile))
+    # the loops' own choice: channels_last on CUDA, never on the CPU (loop.ONEDNN_NHWC_BUG)
+    channels_last = use_channels_last(device, None)
+    parts = (["channels_last"] if channels_last else []) + (["autocast"] if cuda else []) + \
+        (["compile"] if compile else [])
+    if parts:
+        settings.append((f"optimised ({' + '.join(parts)})", channels_last, cuda, compile))
     results = []
     for name, channels_last, amp, use_compile in settings:
         torch.manual_seed(0)

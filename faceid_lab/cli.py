@@ -8,6 +8,15 @@ import sys
 import time
 from pathlib import Path
 
+from .errors import nonnegative_float, nonnegative_int, positive_float, positive_int
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: `faceid-lab: argument --steps: must be at least 1 ...` (exit 2)."""
+
+    def error(self, message: str):  # noqa: D102 - argparse's hook
+        self.exit(2, f"faceid-lab: {message} (see `{self.prog} --help`)\n")
+
 
 def _synth_grid(a: argparse.Namespace) -> int:
     from .viz.synthfaces import tour_grid
@@ -113,17 +122,21 @@ def _train_classifier(a: argparse.Namespace) -> int:
 def _train_judge(a: argparse.Namespace) -> int:
     from .judge import load_synth_judge
 
-    judge = load_synth_judge(a.profile, a.device, progress=sys.stderr.isatty())
+    judge = load_synth_judge(a.profile, a.device, progress=sys.stderr.isatty(), save_every_s=a.save_every_s)
     print(json.dumps(judge.provenance))
     return 0
 
 
 def _train_pose(a: argparse.Namespace) -> int:
     from . import course
-    from .train.pose import load_pose
+    from .train.pose import load_pose, pose_checkpoint
 
-    load_pose(a.profile, a.device, progress=sys.stderr.isatty())
-    print(json.dumps({"checkpoint": str(course.path("checkpoints", f"pose_{a.profile or course.profile()}.pt"))}))
+    _, history = load_pose(a.profile, a.device, progress=sys.stderr.isatty(), save_every_s=a.save_every_s,
+                           with_history=True)
+    print(json.dumps({"checkpoint": str(pose_checkpoint(a.profile or course.profile())),
+                      "steps": history["step"][-1] if history.get("step") else 0,
+                      "final_loss": history["loss"][-1] if history.get("loss") else None,
+                      "train_seconds": round(history.get("seconds", 0.0), 1)}))
     return 0
 
 
@@ -200,7 +213,8 @@ def _train_faceidgan(a: argparse.Namespace) -> int:
     for classifier, symmetric in _faceidgan_variants(a):
         players, history = load_faceid_gan(classifier, a.profile, symmetric, device,
                                            progress=sys.stderr.isatty(), dist=dist, compile=a.compile,
-                                           **({"steps": a.steps} if a.steps else {}))
+                                           save_every_s=a.save_every_s,
+                                           **({"steps": a.steps} if a.steps is not None else {}))
         last = {k: v[-1] for k, v in history.items() if isinstance(v, list) and v and k != "step"}
         out.append({"classifier": classifier, "symmetric": symmetric, "profile": a.profile or course.profile(),
                     "steps": players.cfg.steps, "train_seconds": round(history.get("seconds", 0.0), 1),
@@ -220,7 +234,7 @@ def _evaluate_faceidgan(a: argparse.Namespace) -> int:
     out = {}
     for classifier, symmetric in _faceidgan_variants(a):
         players, history = load_faceid_gan(classifier, profile, symmetric, a.device, progress=sys.stderr.isatty(),
-                                           **({"steps": a.steps} if a.steps else {}))
+                                           **({"steps": a.steps} if a.steps is not None else {}))
         verdict = evaluate_faceid_gan(players, judge, identities=FACEIDGAN_BUDGETS[profile]["test_identities"])
         name = classifier + ("" if symmetric or classifier == "none" else "-nosym")
         out[name] = {"train_seconds": round(history.get("seconds", 0.0), 1), **verdict}
@@ -286,9 +300,9 @@ def _prepare(a: argparse.Namespace) -> int:
     elif a.what == "folder":
         sources = real.folder_sources(a.root)
     else:
-        names = a.names or [Path(v).stem for v in a.videos]
+        names = a.names or real.video_names(a.videos)
         if len(names) != len(a.videos):
-            raise SystemExit(f"--names gives {len(names)} names for {len(a.videos)} videos; give one per video")
+            raise real.DataError(f"--names gives {len(names)} names for {len(a.videos)} videos; give one per video")
         sources = real.video_sources(a.videos, names, work.parent / f"{work.name}_frames", a.every, a.max_frames)
     print(real.LICENCES[a.what])
     report = real.prepare(sources, work, a.what, {"source": a.what, "root": str(getattr(a, "root", ""))},
@@ -307,41 +321,43 @@ def _evaluate_real(a: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="faceid-lab", description=__doc__)
+    p = Parser(prog="faceid-lab", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
     synth = sub.add_parser("synth", help="the SynthFaces renderer").add_subparsers(dest="what", required=True)
     g = synth.add_parser("grid", help="identities x poses picture")
-    g.add_argument("--out", required=True)
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--identities", type=int, default=8)
-    g.add_argument("--resolution", type=int, default=64)
-    g.add_argument("--scale", type=int, default=2, help="pixel magnification in the picture")
+    g.add_argument("--out", required=True, help="the PNG file to write")
+    g.set_defaults(out_is_folder=False)
+    g.add_argument("--seed", type=nonnegative_int, default=0)
+    g.add_argument("--identities", type=positive_int, default=8)
+    g.add_argument("--resolution", type=positive_int, default=64)
+    g.add_argument("--scale", type=positive_int, default=2, help="pixel magnification in the picture")
     g.set_defaults(fn=_synth_grid)
     s = synth.add_parser("shard", help="render a split into a shard (resumable)")
-    s.add_argument("--out", required=True)
+    s.add_argument("--out", required=True, help="shard folder (resumed if unfinished)")
+    s.set_defaults(out_is_folder=True)
     s.add_argument("--part", choices=["train", "heldout", "test"], default="train")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--identities", type=int, default=100)
-    s.add_argument("--images-per-identity", type=int, default=50)
-    s.add_argument("--resolution", type=int, default=64)
+    s.add_argument("--seed", type=nonnegative_int, default=0)
+    s.add_argument("--identities", type=positive_int, default=100)
+    s.add_argument("--images-per-identity", type=positive_int, default=50)
+    s.add_argument("--resolution", type=positive_int, default=64)
     s.add_argument("--device", default="cpu")
     s.set_defaults(fn=_synth_shard)
 
     bench = sub.add_parser("bench", help="throughput").add_subparsers(dest="what", required=True)
     b = bench.add_parser("render", help="SynthFaces images per second")
-    b.add_argument("--resolution", type=int, default=64)
-    b.add_argument("--batch", type=int, default=256)
-    b.add_argument("--repeats", type=int, default=4)
+    b.add_argument("--resolution", type=positive_int, default=64)
+    b.add_argument("--batch", type=positive_int, default=256)
+    b.add_argument("--repeats", type=positive_int, default=4)
     b.add_argument("--device", default="cpu")
     b.set_defaults(fn=_bench_render)
 
     b = bench.add_parser("train", help="training images per second: fp32 eager vs the optimised path")
     b.add_argument("game", choices=["identity", "autoencoder", "faceidgan"])
-    b.add_argument("--resolution", type=int, default=64)
-    b.add_argument("--batch", type=int, default=64)
-    b.add_argument("--steps", type=int, default=10)
-    b.add_argument("--warmup", type=int, default=3)
+    b.add_argument("--resolution", type=positive_int, default=64)
+    b.add_argument("--batch", type=positive_int, default=64)
+    b.add_argument("--steps", type=positive_int, default=10)
+    b.add_argument("--warmup", type=positive_int, default=3)
     b.add_argument("--device", default="cpu")
     b.add_argument("--compile", action="store_true", help="also torch.compile the model in the optimised path")
     b.add_argument("--breakdown", action="store_true", help="faceidgan: each phase's share of the step (profiler)")
@@ -350,13 +366,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="metrics as JSON").add_subparsers(dest="what", required=True)
     e = ev.add_parser("synthfaces", help="learnable but not trivial: CNN vs pixel 1-NN, unseen-identity AUC")
-    e.add_argument("--seed", type=int, default=0)
-    e.add_argument("--identities", type=int, default=100)
-    e.add_argument("--images-per-identity", type=int, default=160)
-    e.add_argument("--test-identities", type=int, default=50)
-    e.add_argument("--resolution", type=int, default=64)
-    e.add_argument("--train-seconds", type=float, default=180.0)
-    e.add_argument("--steps", type=int, default=850)
+    e.add_argument("--seed", type=nonnegative_int, default=0)
+    e.add_argument("--identities", type=positive_int, default=100)
+    e.add_argument("--images-per-identity", type=positive_int, default=160)
+    e.add_argument("--test-identities", type=positive_int, default=50)
+    e.add_argument("--resolution", type=positive_int, default=64)
+    e.add_argument("--train-seconds", type=positive_float, default=180.0)
+    e.add_argument("--steps", type=positive_int, default=850)
     e.add_argument("--device", default="cpu")
     e.set_defaults(fn=_evaluate_synthfaces)
 
@@ -364,15 +380,16 @@ def build_parser() -> argparse.ArgumentParser:
         dest="what", required=True)
     t = tr.add_parser("classifier", help="the identity network on SynthFaces identities")
     t.add_argument("--out", required=True, help="checkpoint path (resumed if unfinished)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--identities", type=int, default=100)
-    t.add_argument("--images-per-identity", type=int, default=60)
-    t.add_argument("--resolution", type=int, default=64)
-    t.add_argument("--width", type=int, default=24)
-    t.add_argument("--steps", type=int, default=800)
-    t.add_argument("--batch", type=int, default=128)
-    t.add_argument("--save-every-s", type=float, default=120.0)
-    t.add_argument("--save-every-steps", type=int, default=None)
+    t.set_defaults(out_is_folder=False)
+    t.add_argument("--seed", type=nonnegative_int, default=0)
+    t.add_argument("--identities", type=positive_int, default=100)
+    t.add_argument("--images-per-identity", type=positive_int, default=60)
+    t.add_argument("--resolution", type=positive_int, default=64)
+    t.add_argument("--width", type=positive_int, default=24)
+    t.add_argument("--steps", type=positive_int, default=800)
+    t.add_argument("--batch", type=positive_int, default=128)
+    t.add_argument("--save-every-s", type=positive_float, default=120.0)
+    t.add_argument("--save-every-steps", type=positive_int, default=None)
     t.add_argument("--device", default="cpu")
     t.add_argument("--compile", action="store_true", help="torch.compile the network's forward")
     t.set_defaults(fn=_train_classifier)
@@ -391,21 +408,24 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "video":
             q.add_argument("videos", nargs="+", help="video files, one per person")
             q.add_argument("--names", nargs="+", help="person names (default: the file names)")
-            q.add_argument("--every", type=int, default=1, help="keep every k-th frame")
-            q.add_argument("--max-frames", type=int, default=None, help="at most this many frames per video")
+            q.add_argument("--every", type=positive_int, default=1, help="keep every k-th frame")
+            q.add_argument("--max-frames", type=positive_int, default=None, help="at most this many frames per video")
         else:
             q.add_argument("--root", required=True, help="the dataset folder")
         if name in ("celeba", "lfw"):
-            q.add_argument("--min-images-per-identity", type=int, default=1)
+            q.add_argument("--min-images-per-identity", type=positive_int, default=1)
         if name == "celeba":
             q.add_argument("--identity-file", default=None, help="default: ROOT/identity_CelebA.txt")
-            q.add_argument("--max-identities", type=int, default=None)
+            q.add_argument("--max-identities", type=positive_int, default=None)
         q.add_argument("--out", required=True, help="shard folder (resumed if unfinished)")
-        q.add_argument("--size", type=int, default=64, help="crop side in pixels (64 or 128)")
-        q.add_argument("--margin", type=float, default=0.25, help="context around the face (dlib's padding)")
-        q.add_argument("--min-face", type=int, default=40, help="skip faces narrower than this (pixels)")
+        q.set_defaults(out_is_folder=True)
+        q.add_argument("--size", type=positive_int, default=64, help="crop side in pixels (64 or 128)")
+        q.add_argument("--margin", type=nonnegative_float, default=0.25,
+                       help="context around the face (dlib's padding)")
+        q.add_argument("--min-face", type=positive_int, default=40,
+                       help="skip faces narrower than this (pixels)")
         q.add_argument("--backend", choices=["auto", "dlib", "opencv"], default="auto")
-        q.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+        q.add_argument("--workers", type=positive_int, default=None, help="processes (default: all cores)")
         q.set_defaults(fn=_prepare)
 
     for parser, name, fn, text in (
@@ -420,6 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
         q = parser.add_parser(name, help=text)
         q.add_argument("--profile", choices=["ci", "cpu", "gpu"], default=None, help="default: auto")
         q.add_argument("--device", default="cpu")
+        if parser is tr:
+            q.add_argument("--save-every-s", type=positive_float, default=120.0,
+                           help="checkpoint at least this often (seconds); a killed run resumes from there")
         q.set_defaults(fn=fn)
 
     for parser, fn, text in (
@@ -430,13 +453,15 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--shard", default=None, help="a prepared real-face shard (default: SynthFaces people)")
         q.add_argument("--a", default=None, help="person A: a SynthFaces index (default 2) or a shard's name")
         q.add_argument("--b", default=None, help="person B: a SynthFaces index (default 4) or a shard's name")
-        q.add_argument("--frames", type=int, default=None, help="SynthFaces frames per person (default: budget)")
-        q.add_argument("--test-frames", type=int, default=None, help="held-out frames of A (default: budget)")
-        q.add_argument("--steps", type=int, default=None)
-        q.add_argument("--width", type=float, default=None)
-        q.add_argument("--batch", type=int, default=None)
+        q.add_argument("--frames", type=positive_int, default=None,
+                       help="SynthFaces frames per person (default: budget)")
+        q.add_argument("--test-frames", type=positive_int, default=None,
+                       help="held-out frames of A (default: budget)")
+        q.add_argument("--steps", type=positive_int, default=None)
+        q.add_argument("--width", type=positive_float, default=None)
+        q.add_argument("--batch", type=positive_int, default=None)
         q.add_argument("--device", default="cpu")
-        q.add_argument("--save-every-s", type=float, default=120.0)
+        q.add_argument("--save-every-s", type=positive_float, default=120.0)
         if parser is tr:
             q.add_argument("--compile", action="store_true", help="torch.compile the autoencoder's forward")
         if parser is ev:
@@ -454,10 +479,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"which identity classifier C plays (default {default})")
         q.add_argument("--no-symmetry", action="store_true",
                        help="G's f_id from the frozen identity network instead of C (C still scores the output)")
-        q.add_argument("--steps", type=int, default=None, help="override the budget's steps")
+        q.add_argument("--steps", type=positive_int, default=None, help="override the budget's steps")
         q.add_argument("--device", default="cpu")
         if parser is tr:
             q.add_argument("--compile", action="store_true", help="torch.compile every player's forward")
+            q.add_argument("--save-every-s", type=positive_float, default=120.0,
+                           help="checkpoint at least this often (seconds); a killed run resumes from there")
         q.set_defaults(fn=fn)
 
     x = sub.add_parser("exercises", help="student notebooks from the reference solutions")
@@ -469,23 +496,36 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--profile", choices=["ci", "cpu", "gpu"], default=None, help="default: auto")
     r.add_argument("--only", default=None, help="run only notebooks whose name contains this")
     r.add_argument("--out", default=None, help="folder for executed copies (default FACEID_LAB_HOME/runs/P)")
-    r.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    r.set_defaults(out_is_folder=True)
+    r.add_argument("--timeout", type=positive_int, default=1800, help="seconds per cell")
     r.add_argument("--write-back", action="store_true",
                    help="maintainers: store the outputs in the committed notebooks")
     r.set_defaults(fn=_course_run)
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from .data.real import DataError
-    from .data.shards import ShardError
-    from .train.checkpoint import CheckpointError
+def check_arguments(args: argparse.Namespace) -> None:
+    """What argparse's types cannot see: the device exists here, the output can be written."""
+    from .errors import check_device, check_output
 
+    if getattr(args, "device", None) is not None:
+        check_device(args.device)
+    if getattr(args, "out", None) is not None:
+        check_output(args.out, "--out", folder=args.out_is_folder)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .errors import FaceidLabError, explain_os_error
+
+    args = build_parser().parse_args(argv)
     try:
+        check_arguments(args)
         return args.fn(args)
-    except (DataError, ShardError, CheckpointError, FileNotFoundError) as e:
+    except FaceidLabError as e:
         print(f"faceid-lab: {e}", file=sys.stderr)  # a clear message, not a traceback
+        return 2
+    except OSError as e:  # a full disk, a read-only folder, a vanished file: the file and the fix
+        print(f"faceid-lab: {explain_os_error(e)}", file=sys.stderr)
         return 2
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from . import __version__
+from .errors import ConfigError
 
 PROFILES = ("ci", "cpu", "gpu")
 REPO_URL = "https://github.com/faceid-lab/faceid-lab"  # the one place the repository URL lives
@@ -41,7 +42,8 @@ def profile() -> str:
     if not name:
         return "gpu" if torch.cuda.is_available() else "cpu"
     if name not in PROFILES:
-        raise ValueError(f"FACEID_LAB_PROFILE={name!r} is not a profile; use one of {', '.join(PROFILES)}")
+        raise ConfigError(f"FACEID_LAB_PROFILE={name!r} is not a profile: set it to one of {', '.join(PROFILES)}, "
+                          "or unset it (then: gpu with CUDA, else cpu)")
     return name
 
 
@@ -58,7 +60,9 @@ def device(prefer: str | None = None) -> torch.device:
     profile has to run on the CPU: it will work, but slowly."""
     name = prefer or os.environ.get("FACEID_LAB_DEVICE")
     if name:
-        return torch.device(name)
+        from .errors import check_device
+
+        return torch.device(check_device(name, "device" if prefer else "FACEID_LAB_DEVICE"))
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():

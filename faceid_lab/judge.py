@@ -94,7 +94,7 @@ class SynthJudge:
 
 
 def load_synth_judge(profile: str | None = None, device: str | torch.device = "cpu",
-                     progress: bool = True) -> SynthJudge:
+                     progress: bool = True, save_every_s: float = 120.0) -> SynthJudge:
     """Train-or-load the SynthFaces judge of a profile (FACEID_LAB_HOME/checkpoints/judge_<profile>.pt)."""
     from . import __version__, course
     from .data.datasets import SynthSplit, render_split
@@ -113,11 +113,13 @@ def load_synth_judge(profile: str | None = None, device: str | torch.device = "c
         images = r.to_uint8().permute(0, 3, 1, 2).contiguous()
     else:  # finished: train_classifier only loads the weights, so skip rendering the training set
         images, labels = torch.zeros(1, 3, JUDGE_RESOLUTION, JUDGE_RESOLUTION, dtype=torch.uint8), torch.zeros(1).long()
-    net, history = train_classifier(images, labels, cfg, checkpoint=path, device=device, progress=progress)
+    net, history = train_classifier(images, labels, cfg, checkpoint=path, device=device, progress=progress,
+                                    save_every_s=save_every_s)
     provenance = {"profile": profile, "world_seed": JUDGE_WORLD_SEED, "identities": budget["identities"],
                   "images": budget["identities"] * budget["images_per_identity"], "width": budget["width"],
                   "margin": JUDGE_MARGIN, "steps": budget["steps"], "resolution": JUDGE_RESOLUTION,
                   "checkpoint": str(path), "package": __version__,
                   "train_seconds": round(history.get("seconds", 0.0), 1),
+                  "final_loss": history["loss"][-1] if history.get("loss") else None,
                   "used_as_training_signal": False}
     return SynthJudge(net, provenance, device)

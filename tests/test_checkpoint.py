@@ -1,5 +1,6 @@
 """Checkpoints: atomic, resumable to the same result, and loud about bad files."""
 
+import json
 import signal
 
 import pytest
@@ -18,20 +19,26 @@ def _weights(path):
 
 def test_sigkill_mid_run_resumes_to_the_same_result(tmp_path):
     clean, crashed = tmp_path / "clean.pt", tmp_path / "crashed.pt"
-    run_cli("train", "classifier", "--out", str(clean), *TINY)
+    clean_report = json.loads(run_cli("train", "classifier", "--out", str(clean), *TINY).stdout)
 
     killed = run_cli("train", "classifier", "--out", str(crashed), *TINY,
                      env={"FACEID_LAB_KILL_AT_STEP": "23"}, check=False)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     partial = load_checkpoint(crashed)
     assert partial["step"] == 20 and not partial["finished"]  # the last save before the kill
+    seconds_before_the_kill = partial["extra"]["history"]["seconds"]
+    assert seconds_before_the_kill > 0  # the time trained so far is saved with the steps
 
-    run_cli("train", "classifier", "--out", str(crashed), *TINY)
+    report = json.loads(run_cli("train", "classifier", "--out", str(crashed), *TINY).stdout)
     assert load_checkpoint(crashed)["finished"]
     a, b = _weights(clean), _weights(crashed)
     assert a.keys() == b.keys()
     for k in a:
         assert torch.equal(a[k], b[k]), k
+    # the same final loss (log every 25: the window of steps 21-25 spans the crash) and the whole run's time
+    assert report["final_loss"] == clean_report["final_loss"]
+    assert load_checkpoint(crashed)["extra"]["history"]["loss"] == load_checkpoint(clean)["extra"]["history"]["loss"]
+    assert report["train_seconds"] >= round(seconds_before_the_kill, 1)
 
 
 def _module_and_ckpt(path, config=None, kind="toy-net"):

@@ -37,19 +37,20 @@ def test_course_run_unknown_notebook_is_a_clear_error():
     assert proc.returncode != 0 and "no notebook" in proc.stderr
 
 
-def test_bench_train_prints_both_settings():
+def test_bench_train_prints_the_settings_the_loops_use():
+    # on the CPU the loops never use channels_last (loop.ONEDNN_NHWC_BUG): eager alone, or eager and compile
     out = run_cli("bench", "train", "identity", "--resolution", "32", "--batch", "8", "--steps", "2",
                   "--warmup", "1").stdout
-    lines = re.findall(r"^identity (fp32 eager|optimised \(channels_last\)): ([\d.]+) img/s", out, re.M)
-    assert [name for name, _ in lines] == ["fp32 eager", "optimised (channels_last)"], out
+    lines = re.findall(r"^identity (fp32 eager|optimised \(.*\)): ([\d.]+) img/s", out, re.M)
+    assert [name for name, _ in lines] == ["fp32 eager"], out
     assert all(float(v) > 0 for _, v in lines)
     out = run_cli("bench", "train", "autoencoder", "--resolution", "32", "--batch", "4", "--steps", "1",
                   "--warmup", "1", "--flops").stdout
-    assert out.count("img/s") == 2 and out.startswith("autoencoder fp32 eager: ")
+    assert out.count("img/s") == 1 and out.startswith("autoencoder fp32 eager: ")
     assert float(re.search(r"^autoencoder: ([\d.]+) GFLOP per image", out, re.M).group(1)) > 0
     out = run_cli("bench", "train", "faceidgan", "--resolution", "32", "--batch", "2", "--steps", "1",
                   "--warmup", "1", "--breakdown").stdout
-    assert out.count("img/s") == 2 and out.startswith("faceidgan fp32 eager: ")
+    assert out.count("img/s") == 1 and out.startswith("faceidgan fp32 eager: ")
     shares = re.search(r"^where the time goes: f_id \+ G forward (\d+)%, D update (\d+)%, C update (\d+)%, "
                        r"G update \(through D, C, P\) (\d+)%$", out, re.M)
     assert shares, out

@@ -98,3 +98,7 @@ def test_umap_layout_and_pictures(clusters, monkeypatch):
     slider.value = 0
     assert not np.allclose(np.array(plot.data[2].x), final)
     assert np.allclose(np.array(plot.data[2].x), layout[("synthesized", "N", 2)][:, 0])
+    playground = umap_playground(clusters, "2N")  # what a learner runs in JupyterLab: real sliders
+    controls = playground.children[0]
+    sliders = {w.description: w for w in controls.children[:2]}
+    assert (sliders["n_neighbors"].value, sliders["min_dist"].max) == (15, 0.99)

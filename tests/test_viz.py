@@ -51,3 +51,18 @@ def test_pose_arrows_point_where_the_face_looks():
     tile = im.shape[1] // 2
     first, second = xs[xs < tile], xs[xs >= tile] - tile
     assert first.mean() > tile / 2 > second.mean()  # yaw > 0 points to the image's right
+
+
+def test_the_synthfaces_explorer_builds_its_sliders_in_jupyter(monkeypatch):
+    # what a learner runs in JupyterLab (headless off): ipywidgets 8 takes only `value` positionally
+    from faceid_lab.viz.synthfaces import explorer
+
+    monkeypatch.setenv("FACEID_LAB_HEADLESS", "0")
+    monkeypatch.delenv("CI", raising=False)
+    box = explorer(resolution=32)
+    sliders, view = box.children[0].children, box.children[1]
+    identity, yaw = sliders[0], sliders[1]
+    assert (identity.max, yaw.min, yaw.max) == (99, -75, 75)
+    before = view.value
+    yaw.value = 45
+    assert view.value != before and view.value[:4] == b"\x89PNG"  # the face turned

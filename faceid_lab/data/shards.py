@@ -14,26 +14,54 @@ manifest after every block: an interrupted preparation resumes where it stopped.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..errors import FaceidLabError, explain_os_error
 
 FORMAT = "faceid-lab-shard"
 VERSION = 1
 _DTYPES = {"u8": np.uint8, "i64": np.int64, "f32": np.float32, "bool": np.bool_}
 
 
-class ShardError(RuntimeError):
+class ShardError(FaceidLabError):
     """A shard is missing, unfinished, or not a faceid-lab shard."""
 
 
 def _write_json_atomic(path: Path, obj: dict) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(obj, indent=1))
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise ShardError(explain_os_error(e, "writing the shard's manifest")) from None
+
+
+def _allocate(path: Path, nbytes: int) -> None:
+    """Reserve the disk space of an array file up front. A memmap over a sparse file that the
+    disk cannot fill dies by SIGBUS at the first write; reserving makes a full disk an error
+    here, with the path and the size, before any work is done."""
+    try:
+        with open(path, "ab") as f:
+            if hasattr(os, "posix_fallocate"):
+                os.posix_fallocate(f.fileno(), 0, max(nbytes, 1))
+            elif f.seek(0, os.SEEK_END) < nbytes:
+                f.truncate(nbytes)
+    except OSError as e:
+        if e.errno == errno.ENOSPC:
+            free = shutil.disk_usage(path.parent).free
+            raise ShardError(f"{path.parent}: no space left on the device for this shard (it needs "
+                             f"{nbytes / 2**20:.0f} MB for {path.name}, {free / 2**20:.0f} MB are free): free disk "
+                             "space or give --out on a bigger disk, then run the same command again") from None
+        if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL):  # file systems without fallocate: sparse is all we get
+            raise ShardError(explain_os_error(e, "creating the shard file")) from None
 
 
 class ShardWriter:
@@ -48,7 +76,10 @@ class ShardWriter:
         self.path = Path(path)
         self.capacity, self.size, self.kind, self.spec = capacity, size, kind, spec
         self.arrays = {"images": ((size, size, 3), "u8"), "labels": ((), "i64"), **(arrays or {})}
-        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ShardError(explain_os_error(e, "creating the shard folder")) from None
         manifest_path = self.path / "manifest.json"
         self.done, self.extra = 0, {}
         if manifest_path.exists():
@@ -58,12 +89,11 @@ class ShardWriter:
                     f"{self.path} already holds a different shard (spec {old.get('spec')}); "
                     "delete that folder or choose another output path")
             self.done, self.extra = old.get("done", 0), old.get("extra", {})
-        mode = "r+" if manifest_path.exists() else "w+"
-        self._maps = {
-            name: np.memmap(self.path / f"{name}.{dt}", dtype=_DTYPES[dt], mode=mode,
-                            shape=(capacity, *shape))
-            for name, (shape, dt) in self.arrays.items()
-        }
+        self._maps = {}
+        for name, (shape, dt) in self.arrays.items():
+            file = self.path / f"{name}.{dt}"
+            _allocate(file, capacity * int(np.prod(shape, dtype=np.int64)) * np.dtype(_DTYPES[dt]).itemsize)
+            self._maps[name] = np.memmap(file, dtype=_DTYPES[dt], mode="r+", shape=(capacity, *shape))
         self._save_manifest(complete=False)
 
     @property
@@ -81,8 +111,11 @@ class ShardWriter:
         for name, value in rows.items():
             self._maps[name][self.done:self.done + n] = value
         self.done += n
-        for m in self._maps.values():
-            m.flush()
+        try:
+            for m in self._maps.values():
+                m.flush()
+        except OSError as e:
+            raise ShardError(explain_os_error(e, "writing the shard")) from None
         self._save_manifest(complete=False)
 
     def save_progress(self) -> None:

@@ -18,12 +18,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data.augment import random_warp
+from ..errors import check_training_config
 from ..metrics import ssim
 from ..models.autoencoder import FaceSwapAutoencoder
 from .checkpoint import TrainCheckpoint
 from .classifier import batch_indices
 from .distributed import SINGLE, Dist, wrap
-from .loop import TrainLog, amp_context, speed_up, to_memory_format, update
+from .loop import TrainLog, amp_context, speed_up, to_memory_format, update, use_channels_last
 
 
 @dataclass
@@ -38,6 +39,9 @@ class AutoencoderConfig:
     mask_weight: float = 0.5
     warp_strength: float = 0.06
     seed: int = 0
+
+    def __post_init__(self):
+        check_training_config(self)
 
 
 def _batch(faces: torch.Tensor, masks: torch.Tensor | None, step: int, cfg: AutoencoderConfig, salt: int,
@@ -77,7 +81,7 @@ def train_autoencoder(faces_a: torch.Tensor, faces_b: torch.Tensor, cfg: Autoenc
     its slice of the global batch cfg.batch; rank 0 alone logs and saves. channels_last
     (default: on CUDA) and `compile` change how the step runs, not what it computes."""
     device = torch.device(device)
-    channels_last = device.type == "cuda" if channels_last is None else channels_last
+    channels_last = use_channels_last(device, channels_last)
     rows = dist.share(cfg.batch)
     torch.manual_seed(cfg.seed)
     model = FaceSwapAutoencoder(cfg.width, cfg.resolution, cfg.mask).to(device)

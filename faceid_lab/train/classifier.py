@@ -17,11 +17,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import check_training_config
 from ..models import run_batched
 from ..models.identity import IdentityNet
 from .checkpoint import TrainCheckpoint
 from .distributed import SINGLE, Dist, wrap
-from .loop import amp_context, resident, speed_up, to_memory_format, update
+from .loop import TrainLog, amp_context, resident, speed_up, to_memory_format, update, use_channels_last
 
 
 @dataclass
@@ -38,6 +39,9 @@ class ClassifierConfig:
     label_smoothing: float = 0.1
     flip: bool = True            # mirror images at random (a mirrored face is the same person)
     seed: int = 0
+
+    def __post_init__(self):
+        check_training_config(self)
 
 
 def batch_indices(step: int, n: int, batch: int, seed: int) -> torch.Tensor:
@@ -89,7 +93,7 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, cfg: Classifier
     distributed.from_env()) each rank trains on its share of the global batch; rank 0 alone
     logs and saves."""
     device = torch.device(device)
-    channels_last = device.type == "cuda" if channels_last is None else channels_last
+    channels_last = use_channels_last(device, channels_last)
     rows = dist.share(cfg.batch)
     if max_seconds is not None and dist.world > 1:
         raise ValueError("max_seconds stops one process by its own clock; under torchrun the ranks would disagree. "
@@ -117,15 +121,8 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, cfg: Classifier
         ckpt, progress = None, False  # rank 0 alone saves and shows progress
     net.train()
     began = time.perf_counter()
-    running_loss = torch.zeros((), device=device)
-    running_hits = torch.zeros((), device=device)
-    seen = 0
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=cfg.steps, initial=start, desc="identity net", leave=False)
-    step = start
+    log = TrainLog(history, ("loss", "accuracy"), cfg.steps, start, log_every, ckpt, "identity net", progress, None,
+                   device)
     for step in range(start, cfg.steps):
         idx = batch_indices(step, n, cfg.batch, cfg.seed)  # the global batch of step s
         x = images[idx.to(images.device)].to(device, non_blocking=True)
@@ -141,32 +138,11 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, cfg: Classifier
             logits = classify(x, y).float()
         loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
         update(loss, opt, scaler)
-        running_loss += loss.detach() * len(y)                # no host sync inside the step (rank 0's share)
-        running_hits += (logits.detach().argmax(1) == y).sum()
-        seen += len(y)
-        done = step + 1
-        if done % log_every == 0 or done == cfg.steps:
-            history["step"].append(done)
-            history["loss"].append(running_loss.item() / seen)
-            history["accuracy"].append(running_hits.item() / seen)
-            running_loss.zero_()
-            running_hits.zero_()
-            seen = 0
-            if bar is not None:
-                bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", acc=f"{history['accuracy'][-1]:.2f}")
-        if bar is not None:
-            bar.update(1)
-        if ckpt is not None:
-            ckpt.step_done(done, extra={"history": history})
-        if max_seconds is not None and time.perf_counter() - began > max_seconds and done < cfg.steps:
-            if ckpt is not None:
-                ckpt.save(done, extra={"history": history})
-            break
-    if bar is not None:
-        bar.close()
-    history["seconds"] = history.get("seconds", 0.0) + time.perf_counter() - began
-    if ckpt is not None and step + 1 >= cfg.steps:  # not after a max_seconds stop
-        ckpt.finish(cfg.steps, extra={"history": history})
+        hits = (logits.detach().argmax(1) == y).float().mean()  # rank 0's share; no host sync inside the step
+        log.step(step + 1, torch.stack([loss.detach(), hits]))
+        if max_seconds is not None and time.perf_counter() - began > max_seconds and step + 1 < cfg.steps:
+            return net.eval(), log.stop(step + 1)
+    history = log.finish()
     return net.eval(), history
 
 
@@ -207,7 +183,7 @@ def identity_config(profile: str | None = None, **overrides) -> ClassifierConfig
 
 
 def load_identity_net(profile: str | None = None, device: str | torch.device = "cpu", progress: bool = True,
-                      **overrides) -> tuple[IdentityNet, dict]:
+                      save_every_s: float = 120.0, **overrides) -> tuple[IdentityNet, dict]:
     """Train-or-load the course's identity network of a profile
     (FACEID_LAB_HOME/checkpoints/identity_<profile>[_margin].pt): (net in eval mode, history)."""
     from .. import course
@@ -226,6 +202,7 @@ def load_identity_net(profile: str | None = None, device: str | torch.device = "
         r, labels, _, _ = render_split(SynthSplit(0, b["identities"], b["images_per_identity"], "train"),
                                        IDENTITY_RESOLUTION)
         images = r.to_uint8().permute(0, 3, 1, 2).contiguous()
-    net, history = train_classifier(images, labels, cfg, checkpoint=path, device=device, progress=progress)
+    net, history = train_classifier(images, labels, cfg, checkpoint=path, device=device, progress=progress,
+                                    save_every_s=save_every_s)
     net.requires_grad_(False)
     return net, history

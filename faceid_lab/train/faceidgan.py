@@ -37,6 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import check_training_config
 from ..models.gan import BeganDiscriminator, Generator
 from ..models.identity import IdentityNet
 from ..models.pose import POSE_SCALE, PoseNet
@@ -44,7 +45,7 @@ from .checkpoint import TrainCheckpoint
 from .classifier import batch_indices
 from .distributed import SINGLE, Dist, mean_across, wrap
 from .gan import BeganBalance, GanData, _u8
-from .loop import TrainLog, amp_context, resident, speed_up, to_memory_format
+from .loop import TrainLog, amp_context, resident, speed_up, to_memory_format, use_channels_last
 
 CLASSIFIERS = ("none", "n", "2n")
 
@@ -72,6 +73,7 @@ class FaceIdGanConfig:
     seed: int = 0
 
     def __post_init__(self):
+        check_training_config(self)
         if self.classifier not in CLASSIFIERS:
             raise ValueError(f"classifier must be one of {', '.join(CLASSIFIERS)}, not {self.classifier!r}")
         if self.classifier == "none":
@@ -318,7 +320,7 @@ def train_faceid_gan(data: GanData, identity_net: IdentityNet, pose_net: PoseNet
     distributed.from_env()) each rank trains on its share of the global batch cfg.batch;
     rank 0 alone logs, previews and saves."""
     device = torch.device(device)
-    channels_last = device.type == "cuda" if channels_last is None else channels_last
+    channels_last = use_channels_last(device, channels_last)
     rows = dist.share(cfg.batch)
     num_identities = int(data.target_labels.max()) + 1
     resuming = checkpoint is not None and Path(checkpoint).exists()   # C's head comes from the file: no imprint
@@ -387,7 +389,7 @@ def save_snapshot(p: Players, step: int) -> None:
 
 def load_snapshot(p: Players, step: int) -> Players:
     """A copy of the players with G and C as they were at `step` (a snapshot_steps step, or the end)."""
-    from .checkpoint import CheckpointError
+    from .checkpoint import CheckpointError, load_state, safe_load
 
     if step == p.cfg.steps:
         return p
@@ -395,14 +397,17 @@ def load_snapshot(p: Players, step: int) -> Players:
     if not path.exists():
         raise CheckpointError(f"{path}: no snapshot at step {step}; snapshots are kept at steps "
                               f"{snapshot_steps(p.cfg)} of a run with a checkpoint. Train the model again to get them")
-    state = torch.load(path, map_location=next(p.G.parameters()).device, weights_only=True)
+    state = safe_load(path, map_location=next(p.G.parameters()).device)
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path} is not a FaceID-GAN snapshot (found {type(state).__name__}); delete it and "
+                              "train again to get the snapshots")
     q = copy.copy(p)
     q.ddp = {}  # a snapshot is for looking at, not training
     q.G = copy.deepcopy(p.G)
-    q.G.load_state_dict(state["G"])
+    load_state(q.G, state.get("G"), path, "G")
     if p.C is not None:
         q.C = copy.deepcopy(p.C)
-        q.C.load_state_dict(state["C"])
+        load_state(q.C, state.get("C"), path, "C")
     return _eval(q)
 
 
@@ -462,7 +467,7 @@ def evaluate_faceid_gan(players: Players, judge, identities: int = 100,
 
 def load_faceid_gan(classifier: str = "2n", profile: str | None = None, symmetric: bool = True,
                     device: str | torch.device = "cpu", progress: bool = False, dist: Dist = SINGLE,
-                    compile: bool = False, **overrides) -> tuple[Players, dict]:
+                    compile: bool = False, save_every_s: float = 120.0, **overrides) -> tuple[Players, dict]:
     """Train-or-load one variant at a profile's budget, from nothing but the profile: the identity
     network and P (train-or-load too), the training people, then FaceID-GAN's players.
     This is what `faceid-lab train faceidgan` and the notebooks share. Under torchrun, rank 0
@@ -476,8 +481,9 @@ def load_faceid_gan(classifier: str = "2n", profile: str | None = None, symmetri
     profile = profile or course.profile()
     if not dist.main:
         barrier(dist)  # wait for rank 0's identity network and P
-    identity_net, _ = load_identity_net(profile, device=device, progress=progress and dist.main)
-    pose_net = load_pose(profile, device, progress=progress and dist.main)
+    identity_net, _ = load_identity_net(profile, device=device, progress=progress and dist.main,
+                                        save_every_s=save_every_s)
+    pose_net = load_pose(profile, device, progress=progress and dist.main, save_every_s=save_every_s)
     if dist.main:
         barrier(dist)
     cfg = faceidgan_config(classifier, profile, symmetric, **overrides)
@@ -488,7 +494,7 @@ def load_faceid_gan(classifier: str = "2n", profile: str | None = None, symmetri
                                 device=device)
     data = faceidgan_data(identity_net, pose_net, profile)
     return train_faceid_gan(data, identity_net, pose_net, cfg, checkpoint=path, device=device, progress=progress,
-                            dist=dist, compile=compile)
+                            dist=dist, compile=compile, save_every_s=save_every_s)
 
 
 def _size_only(people: int) -> GanData:

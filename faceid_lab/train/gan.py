@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from ..data import synthetic as S
+from ..errors import check_training_config
 from ..models import run_batched
 from ..models.gan import BeganDiscriminator, Generator
 from ..models.pose import POSE_SCALE, PoseNet
@@ -45,6 +46,9 @@ class GanConfig:
     pose_weight: float = 0.3    # P's error on G's output (poses divided by POSE_SCALE)
     recon_weight: float = 1.0   # L1 to the studio photo of the same person in the target pose
     seed: int = 0
+
+    def __post_init__(self):
+        check_training_config(self)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import warnings
 from collections.abc import Callable
 
 import torch
@@ -38,6 +39,12 @@ class TrainLog:
         self.ckpt, self.on_log = ckpt, on_log
         self.sums = torch.zeros(len(keys), device=device)
         self.count = 0
+        window = ckpt.extra.get("log_window") if ckpt is not None else None
+        if window and start % every and len(window["sums"]) == len(keys):
+            # resumed mid-window: the steps before the crash still count in the next logged mean
+            self.sums += window["sums"].to(device)
+            self.count = int(window["count"])
+        self.seconds_before = float(history.get("seconds", 0.0))  # earlier sessions of a resumed run
         self.bar = None
         if progress:
             from tqdm.auto import tqdm
@@ -63,16 +70,48 @@ class TrainLog:
         if self.bar is not None:
             self.bar.update(1)
         if self.ckpt is not None:
-            self.ckpt.step_done(done, extra={"history": self.history})
+            self.ckpt.step_done(done, extra=self._state)
+
+    def _state(self) -> dict:
+        """What a checkpoint keeps of the log: the curves, the seconds trained so far (over every
+        session of a resumed run) and the open logging window, so a resumed run logs the same means."""
+        self.history["seconds"] = self.seconds_before + time.perf_counter() - self.began
+        return {"history": self.history, "log_window": {"sums": self.sums.detach().cpu(), "count": self.count}}
+
+    def stop(self, done: int) -> dict:
+        """Stop early (a wall-clock budget) with the checkpoint saved but unfinished: calling the
+        loop again continues the run."""
+        if self.bar is not None:
+            self.bar.close()
+        state = self._state()
+        if self.ckpt is not None:
+            self.ckpt.save(done, extra=state)
+        return self.history
 
     def finish(self) -> dict:
         """Close the bar, add this run's seconds, mark the checkpoint finished; the history."""
         if self.bar is not None:
             self.bar.close()
-        self.history["seconds"] = self.history.get("seconds", 0.0) + time.perf_counter() - self.began
+        state = self._state()
         if self.ckpt is not None:
-            self.ckpt.finish(self.steps, extra={"history": self.history})
+            self.ckpt.finish(self.steps, extra=state)
         return self.history
+
+
+ONEDNN_NHWC_BUG = (
+    "channels_last is off on the CPU: oneDNN's AVX2 kernel for a 1x1 stride-2 convolution's weight gradient "
+    "in NHWC with fewer than 8 input channels (the identity network's shortcuts) computes wrong gradients or "
+    "hangs (oneDNN issue #6035; measured here under ONEDNN_MAX_CPU_ISA=AVX2: 12% off the float64 gradient)")
+
+
+def use_channels_last(device: torch.device, requested: bool | None) -> bool:
+    """Whether a loop runs in channels_last: by default on CUDA (tensor cores want NHWC), never on
+    the CPU (ONEDNN_NHWC_BUG: a wrong gradient on some CPUs is not worth a few percent of speed)."""
+    if device.type == "cpu":
+        if requested:
+            warnings.warn(ONEDNN_NHWC_BUG, stacklevel=3)
+        return False
+    return device.type == "cuda" if requested is None else requested
 
 
 def speed_up(module: nn.Module, channels_last: bool = False, compile: bool = False) -> nn.Module:

@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from ..errors import check_training_config
 from ..models import run_batched
 from ..models.pose import OUTPUT_NAMES, POSE_SCALE, PoseNet
 from .checkpoint import TrainCheckpoint, checkpoint_finished
@@ -32,6 +33,9 @@ class PoseConfig:
     warmup: int = 50
     flip: bool = True
     seed: int = 0
+
+    def __post_init__(self):
+        check_training_config(self)
 
 
 def pose_targets(nuisance_vectors: torch.Tensor) -> torch.Tensor:
@@ -105,8 +109,17 @@ POSE_BUDGETS = {
 POSE_RESOLUTION = 64
 
 
-def load_pose(profile: str | None = None, device: str | torch.device = "cpu", progress: bool = True) -> PoseNet:
-    """Train-or-load P for a profile (FACEID_LAB_HOME/checkpoints/pose_<profile>.pt), frozen.
+def pose_checkpoint(profile: str) -> Path:
+    """FACEID_LAB_HOME/checkpoints/pose_<profile>.pt, where P of a profile lives."""
+    from .. import course
+
+    return course.path("checkpoints", f"pose_{profile}.pt")
+
+
+def load_pose(profile: str | None = None, device: str | torch.device = "cpu", progress: bool = True,
+              save_every_s: float = 120.0, with_history: bool = False) -> PoseNet | tuple[PoseNet, dict]:
+    """Train-or-load P for a profile (FACEID_LAB_HOME/checkpoints/pose_<profile>.pt), frozen
+    (with `with_history`: P and its training history).
     P learns from the course world's training identities (seed 0), whose poses it must read."""
     from .. import course
     from ..data.datasets import SynthSplit, render_split
@@ -114,7 +127,7 @@ def load_pose(profile: str | None = None, device: str | torch.device = "cpu", pr
     profile = profile or course.profile()
     b = POSE_BUDGETS[profile]
     cfg = PoseConfig(width=b["width"], steps=b["steps"], batch=b["batch"])
-    path = course.path("checkpoints", f"pose_{profile}.pt")
+    path = pose_checkpoint(profile)
     if checkpoint_finished(path):  # train_pose only loads the weights: skip rendering the training set
         images, targets = torch.zeros(1, 3, POSE_RESOLUTION, POSE_RESOLUTION, dtype=torch.uint8), torch.zeros(1, 7)
     else:
@@ -122,5 +135,6 @@ def load_pose(profile: str | None = None, device: str | torch.device = "cpu", pr
                                          POSE_RESOLUTION)
         images = r.to_uint8().permute(0, 3, 1, 2).contiguous()
         targets = pose_targets(nuisance.to_vector())
-    net, _ = train_pose(images, targets, cfg, checkpoint=path, device=device, progress=progress)
-    return net
+    net, history = train_pose(images, targets, cfg, checkpoint=path, device=device, progress=progress,
+                              save_every_s=save_every_s)
+    return (net, history) if with_history else net

@@ -195,8 +195,10 @@ def umap_playground(clusters, model: str, step: int | None = None):
             out.clear_output(wait=True)
             display(_static_panel(one, layout, model, step, 420))
 
-    controls = widgets.interactive(refit, n_neighbors=widgets.IntSlider(15, 2, 60, 1, continuous_update=False),
-                                   min_dist=widgets.FloatSlider(0.1, 0.0, 0.99, 0.05, continuous_update=False))
+    # keywords: ipywidgets 8 takes only `value` positionally (positional min/max/step raise TypeError)
+    controls = widgets.interactive(
+        refit, n_neighbors=widgets.IntSlider(value=15, min=2, max=60, step=1, continuous_update=False),
+        min_dist=widgets.FloatSlider(value=0.1, min=0.0, max=0.99, step=0.05, continuous_update=False))
     return widgets.VBox([controls, out])
 
 

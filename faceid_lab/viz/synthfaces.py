@@ -76,7 +76,7 @@ def explorer(seed: int = 0, resolution: int = 128):
     import ipywidgets as W
 
     sliders = {
-        "identity": W.IntSlider(0, 0, 99, description="identity"),
+        "identity": W.IntSlider(value=0, min=0, max=99, description="identity"),
         "yaw": W.FloatSlider(0, min=-75, max=75, step=5, description="yaw"),
         "pitch": W.FloatSlider(0, min=-25, max=25, step=5, description="pitch"),
         "roll": W.FloatSlider(0, min=-15, max=15, step=5, description="roll"),
