@@ -320,6 +320,11 @@ def _evaluate_real(a: argparse.Namespace) -> int:
     return 0
 
 
+def _add_save_interval(q: argparse.ArgumentParser) -> None:
+    q.add_argument("--save-every-s", type=positive_float, default=120.0,
+                   help="checkpoint at least this often (seconds); a killed run resumes from there")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="faceid-lab", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -388,7 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--width", type=positive_int, default=24)
     t.add_argument("--steps", type=positive_int, default=800)
     t.add_argument("--batch", type=positive_int, default=128)
-    t.add_argument("--save-every-s", type=positive_float, default=120.0)
+    _add_save_interval(t)
     t.add_argument("--save-every-steps", type=positive_int, default=None)
     t.add_argument("--device", default="cpu")
     t.add_argument("--compile", action="store_true", help="torch.compile the network's forward")
@@ -441,8 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--profile", choices=["ci", "cpu", "gpu"], default=None, help="default: auto")
         q.add_argument("--device", default="cpu")
         if parser is tr:
-            q.add_argument("--save-every-s", type=positive_float, default=120.0,
-                           help="checkpoint at least this often (seconds); a killed run resumes from there")
+            _add_save_interval(q)
         q.set_defaults(fn=fn)
 
     for parser, fn, text in (
@@ -461,7 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--width", type=positive_float, default=None)
         q.add_argument("--batch", type=positive_int, default=None)
         q.add_argument("--device", default="cpu")
-        q.add_argument("--save-every-s", type=positive_float, default=120.0)
+        _add_save_interval(q)
         if parser is tr:
             q.add_argument("--compile", action="store_true", help="torch.compile the autoencoder's forward")
         if parser is ev:
@@ -483,8 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--device", default="cpu")
         if parser is tr:
             q.add_argument("--compile", action="store_true", help="torch.compile every player's forward")
-            q.add_argument("--save-every-s", type=positive_float, default=120.0,
-                           help="checkpoint at least this often (seconds); a killed run resumes from there")
+            _add_save_interval(q)
         q.set_defaults(fn=fn)
 
     x = sub.add_parser("exercises", help="student notebooks from the reference solutions")

@@ -28,45 +28,28 @@ class ConfigError(FaceidLabError, ValueError):
 
 # --- argument types (argparse turns ArgumentTypeError into "argument --x: <message>") ---------
 
-def positive_int(text: str) -> int:
-    """A whole number >= 1 (steps, batch, frames, ...)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value} (leave it out to use the profile's budget)")
-    return value
+def _number_type(convert, ok, rule: str, hint: str = ""):
+    """An argparse type: `convert` the text, then require `ok(value)`, else say the `rule`."""
+    noun = "whole number" if convert is int else "number"
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a {noun}, {rule}, not {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {rule}, not {text}{hint}")
+        return value
+
+    parse.__name__ = f"{noun} ({rule})"
+    return parse
 
 
-def nonnegative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
-    return value
-
-
-def nonnegative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
-    if not value >= 0:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
-    return value
+# counts (steps, batch, frames, ...): leaving one out means the profile's budget, 0 means nothing
+positive_int = _number_type(int, lambda v: v >= 1, "at least 1", " (leave it out to use the profile's budget)")
+nonnegative_int = _number_type(int, lambda v: v >= 0, "0 or more")
+positive_float = _number_type(float, lambda v: 0 < v < float("inf"), "a positive number")
+nonnegative_float = _number_type(float, lambda v: 0 <= v < float("inf"), "0 or more")  # nan fails both
 
 
 # --- configs ---------------------------------------------------------------------------------
@@ -124,7 +107,7 @@ def check_output(path: str | Path, flag: str, folder: bool) -> Path:
     if folder and path.exists() and not path.is_dir():
         raise ConfigError(f"{flag} {path} is a file, but a folder is written there: give a folder path")
     if not folder and path.is_dir():
-        raise ConfigError(f"{flag} {path} is a folder: give a file path inside it, e.g. {path / 'model.pt'}")
+        raise ConfigError(f"{flag} {path} is a folder: give the path of a file to write, inside it or elsewhere")
     where = path if folder else path.parent
     existing = next(p for p in (where, *where.parents) if p.exists())
     if not existing.is_dir():

@@ -39,7 +39,7 @@ BAD_ARGUMENTS = [
     (["train", "faceidgan", "--device", "cuda:0"] if not torch.cuda.is_available() else
      ["train", "faceidgan", "--device", "cuda:99"], ["--device cuda", "--device c"]),
     (["train", "pose", "--device", "meta"], ["--device meta", "cpu, cuda or mps"]),
-    ([*CLASSIFIER, "--out", "{tmp}"], ["--out", "is a folder", "file path"]),
+    ([*CLASSIFIER, "--out", "{tmp}"], ["--out", "is a folder", "path of a file"]),
     ([*CLASSIFIER, "--out", "{tmp}/afile/m.pt"], ["--out", "afile is a file"]),
     (["synth", "shard", "--out", "{tmp}/afile"], ["--out", "afile is a file", "folder path"]),
     (["synth", "grid", "--out", "{tmp}/afile/g.png"], ["--out", "afile is a file"]),

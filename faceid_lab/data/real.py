@@ -26,7 +26,6 @@ import json
 import multiprocessing
 import os
 import re
-import shutil
 import subprocess
 import time
 import warnings
@@ -272,8 +271,10 @@ def prepare(sources: list[Source], out: str | Path, kind: str, spec: dict, size:
         gone = len({r["file"] for r in old_records} - set(now))
         print(f"{out}: the input files changed since the last run ({len(sources) - len(reuse)} new or changed, "
               f"{gone} gone): rebuilding the shard, reusing {len(reuse)} unchanged results")
+        files = [Path(m.filename) for m in old_arrays.values()]
         del old_arrays, previous
-        shutil.rmtree(out)
+        for f in [*files, out / "manifest.json"]:  # only the shard's own files: nothing else in the folder
+            f.unlink(missing_ok=True)
     writer = ShardWriter(out, max(1, len(sources)), size, kind, {**spec, "files": len(sources)},
                          {"points": ((5, 2), "f32"), "faces_found": ((), "i64")})
     records: list[dict] = writer.extra.get("records", [])

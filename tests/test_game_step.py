@@ -1,0 +1,115 @@
+"""FaceID-GAN's step against a hand-computed case: each player's loss, term by term.
+
+`faceid_gan_step` updates D, then C, then G. A spy on the one optimiser update records the three
+losses the step minimises; the test rebuilds each from the players as they were before the step
+(D and C) or after their own update (G plays against the updated D and C), with the paper's
+labels and signs written out here. A dropped term, a flipped sign, the N labels where 2N belong,
+or a schedule the loop ignores each changes one of these numbers."""
+
+import contextlib
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from faceid_lab.train import faceidgan as game
+from faceid_lab.train.faceidgan import FaceIdGanConfig, build_players, synth_weight_at, train_faceid_gan
+
+# distinct weights, so a term that is dropped or counted twice changes the sum; no imprinting,
+# because an imprinted 2N head starts with row N + i equal to row i (the N and 2N losses agree)
+CFG = dict(width=4, resolution=32, z_dim=8, batch=4, pose_weight=0.7, recon_weight=0.9, id_weight=1.3,
+           imprint=False)
+K, SYNTH_WEIGHT = 0.3, 0.4  # BEGAN's k away from 0, so the sign of the fake term matters
+
+
+def _batch(data, generator):
+    labels = torch.tensor([0, 1, 2, 3])
+    sources = data.sources[labels * data.per_identity].float() / 255                 # (4, 3, 32, 32)
+    real = data.targets[labels * 4].float() / 255                                     # (4, 3, 32, 32)
+    return sources, real, labels, data.f_pose[labels * 4], torch.randn(4, 8, generator=generator)
+
+
+def _one_step(tiny_gan_world, monkeypatch, classifier: str, symmetric: bool):
+    identity_net, pose_net, data = tiny_gan_world
+    cfg = FaceIdGanConfig(classifier=classifier, symmetric=symmetric, **CFG)
+    p = build_players(cfg, identity_net, pose_net, 4, torch.device("cpu"), data)
+    p.G.train()
+    p.D.train()
+    p.balance.k.fill_(K)
+    before = copy.deepcopy(p)
+    losses = []
+    update = game._update
+
+    def spy(loss, opt, scaler):
+        losses.append(loss.detach().clone())
+        update(loss, opt, scaler)
+
+    monkeypatch.setattr(game, "_update", spy)
+    batch = _batch(data, torch.Generator().manual_seed(0))
+    values = game.faceid_gan_step(p, *batch, SYNTH_WEIGHT, contextlib.nullcontext(), None)
+    return p, before, batch, losses, dict(zip(game.LOG_KEYS, values.tolist(), strict=True))
+
+
+@torch.no_grad()
+def _by_hand(p, before, batch, classifier: str, symmetric: bool) -> dict[str, float]:
+    """The three losses of the paper's game, written out from the players."""
+    sources, real, labels, f_pose, z = batch
+    n = p.num_identities
+    f_id = (before.C if (before.C is not None and symmetric) else before.identity_net).features(sources)
+    fake = before.G(f_id, f_pose, z)
+    # D (BEGAN): reconstruct real faces, push fakes away by k:  R(real) - k R(fake)
+    errors = (torch.cat([real, fake]) - before.D(torch.cat([real, fake]))).abs().flatten(1).mean(1)
+    out = {"D": (errors[:4].mean() - K * errors[4:].mean()).item()}
+    if before.C is not None:
+        # C: real photos (studio and wild) are class i; synthesized faces are N + i (2N) or i (N)
+        logits = before.C.logits(before.C(torch.cat([real, sources, fake])))
+        fake_labels = labels + n if classifier == "2n" else labels
+        out["C"] = (F.cross_entropy(logits[:8], torch.cat([labels, labels]))
+                    + SYNTH_WEIGHT * F.cross_entropy(logits[8:], fake_labels)).item()
+    # G: fool the updated D, show P the target pose, match the studio photo, keep the person for C
+    loss = p.D.recon_error(fake).mean()
+    loss = loss + 0.7 * (p.pose_net(fake) / p.pose_scale - f_pose).abs().mean()
+    loss = loss + 0.9 * (fake - real).abs().mean()
+    if p.C is not None:
+        f_source = f_id if symmetric else p.C(sources)
+        loss = loss + 1.3 * (1 - F.cosine_similarity(f_source, p.C(fake), dim=1)).mean()
+    out["G"] = loss.item()
+    return out
+
+
+@pytest.mark.parametrize("classifier, symmetric", [("none", True), ("n", True), ("2n", True), ("2n", False)])
+def test_each_player_minimises_the_papers_loss(tiny_gan_world, monkeypatch, classifier, symmetric):
+    p, before, batch, losses, logged = _one_step(tiny_gan_world, monkeypatch, classifier, symmetric)
+    want = _by_hand(p, before, batch, classifier, symmetric)
+    players = ["D", "C", "G"] if classifier != "none" else ["D", "G"]
+    assert len(losses) == len(players)  # one update per player, in the paper's order
+    for name, loss in zip(players, losses, strict=True):
+        assert loss.item() == pytest.approx(want[name], rel=1e-5, abs=1e-6), f"{name}'s loss"
+    assert logged["k"] == pytest.approx(K + 0.001 * (0.5 * logged["r_real"] - logged["r_fake"]))  # k moves
+
+
+def test_the_hand_computed_losses_tell_the_variants_apart(tiny_gan_world, monkeypatch):
+    """The check is sharp: the N labels instead of 2N, or a term's sign flipped, miss by far."""
+    p, before, batch, losses, _ = _one_step(tiny_gan_world, monkeypatch, "2n", True)
+    assert losses[1].item() != pytest.approx(_by_hand(p, before, batch, "n", True)["C"], rel=1e-3)
+    id_term = 1.3 * (1 - F.cosine_similarity(before.C.features(batch[0]),
+                                              p.C(before.G(before.C.features(batch[0]), batch[3], batch[4])),
+                                              dim=1)).mean().item()
+    assert id_term > 1e-3  # flipping the identity term's sign moves G's loss by twice this
+
+
+def test_the_loop_follows_cs_synthesized_weight_schedule(tiny_gan_world, monkeypatch):
+    identity_net, pose_net, data = tiny_gan_world
+    cfg = FaceIdGanConfig(classifier="2n", steps=5, **CFG)
+    seen = []
+    step = game.faceid_gan_step
+
+    def spy(p, sources, real, labels, f_pose, z, synth_weight, autocast, scaler):
+        seen.append(synth_weight)
+        return step(p, sources, real, labels, f_pose, z, synth_weight, autocast, scaler)
+
+    monkeypatch.setattr(game, "faceid_gan_step", spy)
+    train_faceid_gan(data, identity_net, pose_net, cfg)
+    assert seen == [synth_weight_at(s, cfg) for s in range(5)]
+    assert seen[0] == cfg.synth_weight_start and seen[-1] == pytest.approx(cfg.synth_weight_end)
