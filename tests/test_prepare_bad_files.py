@@ -10,6 +10,7 @@ import zlib
 import numpy as np
 import pytest
 from PIL import Image
+from test_real import _photos
 
 from conftest import CELEBA, run_cli
 from faceid_lab.data import real
@@ -17,11 +18,6 @@ from faceid_lab.data.align import Aligner
 from faceid_lab.data.shards import Shard
 
 pytestmark = pytest.mark.skipif(not CELEBA.is_dir(), reason=f"{CELEBA} is not here (the shared test photos)")
-
-
-def _photos(identity: str, n: int):
-    lines = (CELEBA / "identity_CelebA.txt").read_text().split("\n")
-    return [CELEBA / "img_celeba" / ln.split()[0] for ln in lines if ln.endswith(f" {identity}")][:n]
 
 
 def _bomb_png(path, side=20000):

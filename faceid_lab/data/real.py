@@ -39,6 +39,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import FaceidLabError
 from .align import Aligner
+from .shards import _DTYPES as SHARD_DTYPES
 from .shards import ShardWriter
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
@@ -223,12 +224,9 @@ def _previous_run(out: Path, spec: dict) -> tuple[list[dict], dict[str, np.ndarr
                         "or choose another --out")
     arrays = {}
     for name, (shape, dt) in old.get("arrays", {}).items():
-        arrays[name] = np.memmap(out / f"{name}.{dt}", dtype=_MEMMAP_DTYPES[dt], mode="r",
+        arrays[name] = np.memmap(out / f"{name}.{dt}", dtype=SHARD_DTYPES[dt], mode="r",
                                  shape=(old["capacity"], *shape))
     return old.get("extra", {}).get("records", []), arrays
-
-
-_MEMMAP_DTYPES = {"u8": np.uint8, "i64": np.int64, "f32": np.float32, "bool": np.bool_}
 
 
 def _same_inputs(records: list[dict], sources: list[Source], keys: list) -> bool:
