@@ -6,7 +6,7 @@ of truth; outputs come from `faceid-lab course run --profile cpu --write-back`).
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from faceid_lab.course import REPO_URL
+from faceid_lab import source
 
 
 class NotebookDraft:
@@ -22,8 +22,7 @@ class NotebookDraft:
 
     def opening(self, title: str, goals: list[str]) -> None:
         """Title, badges and learning goals; then the set-up cell every notebook starts with."""
-        colab = (f"https://colab.research.google.com/github/{REPO_URL.split('github.com/')[1]}"
-                 f"/blob/main/notebooks/{self.name}")
+        colab = source.colab_link(f"notebooks/{self.name}")
         lines = "\n".join(f"- {g}" for g in goals)
         self.md(f"""
 # {title}
@@ -34,16 +33,20 @@ class NotebookDraft:
 **Learning goals**
 {lines}
 """)
+        stem = self.name.removesuffix(".ipynb")
         self.code(f"""
-# Set-up: on Colab this installs the course package; everywhere it prints the banner.
+# Set-up. On Colab this installs the course package (about a minute). Everywhere it prints the
+# banner, then what this notebook will train and how long that takes on this machine.
+USE_DRIVE = False  # Colab only: True keeps the trained models on your Google Drive (Colab asks first)
+
 import sys
 
 if "google.colab" in sys.modules:
-    %pip install -q "faceid-lab @ git+{REPO_URL}"
+    %pip install -q "{source.pip_spec()}"
 
 from faceid_lab import course
 
-env = course.setup(seed=0)
+env = course.setup(seed=0, use_drive=USE_DRIVE, notebook="{stem}")
 """)
 
     def write(self) -> None:

@@ -273,13 +273,68 @@ def _exercises(a: argparse.Namespace) -> int:
 
 
 def _course_run(a: argparse.Namespace) -> int:
+    from . import course
     from .notebooks import format_table, run_notebooks
+    from .speed import FIRST_RUN_LIMIT_S, course_plan, format_plan
 
+    profile = a.profile or course.profile()
+    plan = course_plan(profile, [a.only] if a.only else None)
+    print(format_plan(plan), flush=True)
+    if a.plan:
+        return 0
+    if plan.measured and plan.seconds > FIRST_RUN_LIMIT_S and sys.stdin.isatty() and not a.yes:
+        if input("Go on with this profile? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("Stopped before training anything.")
+            return 1
     results = run_notebooks(a.profile, a.only, Path(a.out) if a.out else None, a.timeout, a.write_back)
     print(format_table(results))
     if results and results[0].output is not None:
         print(f"executed notebooks in {results[0].output.parent}")
     return 0 if all(r.status == "ok" for r in results) else 1
+
+
+def _kit_export(a: argparse.Namespace) -> int:
+    from . import course
+    from .kit import export_kit
+
+    profile = a.profile or course.profile()
+    manifest = export_kit(a.target, profile)
+    size = sum(e["bytes"] for e in manifest["files"]) / 2**20
+    print(f"wrote {len(manifest['files'])} {profile}-profile checkpoints ({size:.0f} MiB) and manifest.json to "
+          f"{a.target}")
+    print(f"learners: faceid-lab kit import {a.target}   (or in a notebook: !faceid-lab kit import ...)")
+    return 0
+
+
+def _kit_import(a: argparse.Namespace) -> int:
+    from . import course
+    from .kit import import_kit
+
+    written = import_kit(a.source, replace=a.replace)
+    print(f"checked every file of {a.source}; wrote {len(written)} checkpoints to {course.home() / 'checkpoints'}"
+          + (f": {', '.join(written)}" if written else " (all were already there)"))
+    return 0
+
+
+def _source(a: argparse.Namespace) -> int:
+    from . import source
+    from .errors import ConfigError
+
+    if a.action == "show":
+        print(f"repository {source.REPOSITORY}, ref {source.REF}\npip: {source.pip_spec()}")
+        return 0
+    if a.action == "check":
+        wrong = source.mismatches()
+        for line in wrong:
+            print(line)
+        print(f"{len(wrong)} links disagree with {source.REPOSITORY}@{source.REF}" if wrong else
+              f"every notebook and the README point at {source.REPOSITORY}@{source.REF}")
+        return 1 if wrong else 0
+    if a.repository is None and a.ref is None:
+        raise ConfigError("source set needs --repository owner/name and/or --ref TAG")
+    changed = source.retarget(a.repository or source.REPOSITORY, a.ref or source.REF)
+    print(f"pointed {len(changed)} files at {a.repository or source.REPOSITORY}@{a.ref or source.REF}")
+    return 0
 
 
 def _progress_printer():
@@ -503,7 +558,26 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--timeout", type=positive_int, default=1800, help="seconds per cell")
     r.add_argument("--write-back", action="store_true",
                    help="maintainers: store the outputs in the committed notebooks")
+    r.add_argument("--plan", action="store_true", help="only print what would train, and how long it takes here")
+    r.add_argument("--yes", action="store_true", help="do not ask before a run longer than 90 minutes")
     r.set_defaults(fn=_course_run)
+
+    k = sub.add_parser("kit", help="a classroom kit: every trained model of a profile, to copy to a class")
+    kk = k.add_subparsers(dest="what", required=True)
+    q = kk.add_parser("export", help="write this profile's finished checkpoints and a manifest to DIR or DIR.zip")
+    q.add_argument("target", help="a folder, or a file name ending in .zip")
+    q.add_argument("--profile", choices=["ci", "cpu", "gpu"], default=None, help="default: auto")
+    q.set_defaults(fn=_kit_export)
+    q = kk.add_parser("import", help="check a kit (folder or .zip) and copy its checkpoints to FACEID_LAB_HOME")
+    q.add_argument("source", help="the kit's folder or .zip")
+    q.add_argument("--replace", action="store_true", help="overwrite checkpoints that differ from the kit's")
+    q.set_defaults(fn=_kit_import)
+
+    q = sub.add_parser("source", help="the repository and ref the notebooks install from and link to")
+    q.add_argument("action", choices=["show", "check", "set"])
+    q.add_argument("--repository", default=None, help="owner/name on GitHub (set)")
+    q.add_argument("--ref", default=None, help="a release tag or branch (set)")
+    q.set_defaults(fn=_source)
     return p
 
 

@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import __version__
+from . import __version__, source
 from .errors import ConfigError
 
 PROFILES = ("ci", "cpu", "gpu")
-REPO_URL = "https://github.com/faceid-lab/faceid-lab"  # the one place the repository URL lives
-PIP_SPEC = f"faceid-lab @ git+{REPO_URL}"
+REPO_URL = source.repository_url()  # faceid_lab/source.py names the repository and the ref
+PIP_SPEC = source.pip_spec()
 COLAB_DRIVE_HOME = "/content/drive/MyDrive/faceid_lab"
 
 
@@ -108,21 +108,36 @@ def headless() -> bool:
     return os.environ.get("FACEID_LAB_HEADLESS", "") == "1" or os.environ.get("CI", "") == "true"
 
 
-def colab_setup(use_drive: bool | None = None) -> None:
-    """On Colab: enable the custom widget manager and, if wanted, keep FACEID_LAB_HOME on
-    Google Drive so that a disconnect loses no shards or checkpoints."""
+def figure_widgets() -> bool:
+    """Whether to build plotly FigureWidgets (live, linked to ipywidgets): yes in JupyterLab and
+    VS Code, no on Colab, whose widget manager does not show them reliably; there the notebooks
+    show plain plotly figures with frames and a slider, which render everywhere.
+    FACEID_LAB_FIGUREWIDGET=1 or 0 overrides."""
+    choice = os.environ.get("FACEID_LAB_FIGUREWIDGET", "")
+    if choice in ("0", "1"):
+        return choice == "1"
+    return not in_colab()
+
+
+def colab_setup(use_drive: bool = False) -> str:
+    """On Colab: enable the custom widget manager and, only when `use_drive`, mount Google Drive
+    (Colab asks for permission) and keep FACEID_LAB_HOME there, so a disconnect loses no
+    checkpoints. Returns one line saying what was done ("" off Colab)."""
     if not in_colab():
-        return
+        return ""
     from google.colab import output  # type: ignore[import-not-found]
 
     output.enable_custom_widget_manager()
-    if use_drive is None:
-        use_drive = os.environ.get("FACEID_LAB_DRIVE", "1") == "1"
-    if use_drive and "FACEID_LAB_HOME" not in os.environ:
-        from google.colab import drive  # type: ignore[import-not-found]
+    if "FACEID_LAB_HOME" in os.environ:
+        return f"Colab: models and data in FACEID_LAB_HOME={os.environ['FACEID_LAB_HOME']} (Drive not touched)."
+    if not use_drive:
+        return (f"Colab: models and data in {home()}, lost when the runtime is recycled. To keep them, set "
+                "USE_DRIVE = True at the top of this cell and run it again (Colab asks to access your Drive).")
+    from google.colab import drive  # type: ignore[import-not-found]
 
-        drive.mount("/content/drive")
-        os.environ["FACEID_LAB_HOME"] = COLAB_DRIVE_HOME
+    drive.mount("/content/drive")
+    os.environ["FACEID_LAB_HOME"] = COLAB_DRIVE_HOME
+    return f"Colab: models and data on your Google Drive, {COLAB_DRIVE_HOME} (they survive a disconnect)."
 
 
 @dataclass
@@ -140,12 +155,21 @@ def banner(dev: torch.device | None = None) -> str:
             f" | device {dev.type}{gpu} | profile {profile()} | home {home()}")
 
 
-def setup(seed: int = 0, use_drive: bool | None = None) -> Environment:
-    """The set-up cell of every notebook: Colab extras, seeds, and the banner."""
-    colab_setup(use_drive)
+def setup(seed: int = 0, use_drive: bool = False, notebook: str | None = None) -> Environment:
+    """The set-up cell of every notebook: Colab extras (Drive only if `use_drive`), seeds, the
+    banner, and what `notebook` will train on this machine and for how long."""
+    where = colab_setup(use_drive)
     dev = device()
-    seed_everything(seed)
     print(banner(dev))
+    if where:
+        print(where)
+    if notebook is not None:
+        from .speed import notebook_line
+
+        line = notebook_line(notebook, profile())
+        if line:
+            print(line)
+    seed_everything(seed)  # after the speed probe, so the notebook's random stream is the seed's alone
     return Environment(profile=profile(), device=dev, home=home(), seed=seed)
 
 

@@ -75,7 +75,9 @@ def make_stub(source: str, where: str = "solution cell") -> str:
 
 
 def _colab_link(path: str) -> str:
-    return f"https://colab.research.google.com/github/{course.REPO_URL.split('github.com/')[1]}/blob/main/{path}"
+    from .source import colab_link
+
+    return colab_link(path)
 
 
 def student_version(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
@@ -133,8 +135,14 @@ def run_notebooks(profile: str | None = None, only: str | None = None, out_dir: 
     """Execute reference notebooks headless with nbclient into `out_dir` (default
     FACEID_LAB_HOME/runs/<profile>); the committed notebooks are only rewritten with
     `write_back=True` (how maintainers refresh the committed cpu-profile outputs)."""
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    try:
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError
+    except ImportError:
+        from .errors import ConfigError
+
+        raise ConfigError("running notebooks from a terminal needs the `lab` extra: pip install "
+                          "'faceid-lab[lab]' (or `make course`, which installs it)") from None
 
     profile = profile or course.profile()
     if profile not in course.PROFILES:

@@ -11,10 +11,11 @@ CELEBA = SHARED_DATA / "celeba_wild_subset"  # 40 people x 20 wild CelebA photos
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):
-    """Every test gets its own FACEID_LAB_HOME and a known profile."""
+    """Every test gets its own FACEID_LAB_HOME, training lock and a known profile."""
     monkeypatch.setenv("FACEID_LAB_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("FACEID_LAB_PROFILE", "ci")
     monkeypatch.setenv("FACEID_LAB_HEADLESS", "1")
+    monkeypatch.setenv("FACEID_LAB_TRAINING_LOCK", str(tmp_path / "training.lock"))  # tests/test_cores.py tests it
     yield
 
 

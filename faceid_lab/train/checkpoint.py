@@ -171,6 +171,15 @@ def load_state(module: torch.nn.Module, state: Any, path: str | Path, name: str)
                               "It was written by another version or altered: delete it to train again") from None
 
 
+def _trace(path: Path) -> None:
+    """FACEID_LAB_CHECKPOINT_LOG=FILE: append every checkpoint opened or written (dev/measure_course.py
+    learns from it which trainings each notebook needs)."""
+    log = os.environ.get("FACEID_LAB_CHECKPOINT_LOG")
+    if log:
+        with open(log, "a") as f:
+            f.write(f"{path.name}\n")
+
+
 def load_checkpoint(path: str | Path, kind: str | None = None, config: dict | None = None,
                     map_location: str | torch.device = "cpu") -> dict:
     """Load and validate a faceid-lab checkpoint safely (weights_only=True).
@@ -178,6 +187,7 @@ def load_checkpoint(path: str | Path, kind: str | None = None, config: dict | No
     Raises CheckpointError naming the file and what to do when the file is unreadable,
     not a faceid-lab checkpoint, for another model `kind`, or trained under another config."""
     path = Path(path)
+    _trace(path)
     ckpt = safe_load(path, map_location)
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a faceid-lab checkpoint (no '{FORMAT}' header). "
@@ -249,6 +259,7 @@ class TrainCheckpoint:
             self.extra = extra
         if not self.is_writer:
             return
+        _trace(self.path)
         atomic_save({
             "format": FORMAT, "version": VERSION, "kind": self.kind, "config": self.config,
             "fingerprint": config_fingerprint(self.config), "step": step, "finished": finished,

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from .checkpoint import TrainCheckpoint
+from .cores import CoreLock
 
 
 def amp_context(device: torch.device):
@@ -45,6 +46,7 @@ class TrainLog:
             self.sums += window["sums"].to(device)
             self.count = int(window["count"])
         self.seconds_before = float(history.get("seconds", 0.0))  # earlier sessions of a resumed run
+        self.cores = CoreLock(desc or "a training")  # taken at the first step: loading a model never waits
         self.bar = None
         if progress:
             from tqdm.auto import tqdm
@@ -54,6 +56,10 @@ class TrainLog:
 
     def step(self, done: int, values: torch.Tensor, model: nn.Module | None = None) -> None:
         """After step `done` (1-based) with losses `values` (len(keys),) still on the device."""
+        if not self.cores.held:
+            waited = self.cores.acquire(print if self.bar is None else self.bar.write)
+            self.began += waited  # waiting is not training time
+        self.cores.heartbeat()
         self.sums += values.detach().float()
         self.count += 1
         if done % self.every == 0 or done == self.steps:
@@ -86,6 +92,7 @@ class TrainLog:
         state = self._state()
         if self.ckpt is not None:
             self.ckpt.save(done, extra=state)
+        self.cores.release()
         return self.history
 
     def finish(self) -> dict:
@@ -95,6 +102,7 @@ class TrainLog:
         state = self._state()
         if self.ckpt is not None:
             self.ckpt.finish(self.steps, extra=state)
+        self.cores.release()
         return self.history
 
 

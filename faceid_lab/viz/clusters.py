@@ -124,11 +124,14 @@ def _png(image) -> bytes:
     return buf.getvalue()
 
 
-def cluster_explorer(clusters, layout: dict, size: int = 380):
+def cluster_explorer(clusters, layout: dict, size: int = 380, widget: bool | None = None):
     """Interactive: a FigureWidget (models side by side), a step slider, and the face under the
-    mouse shown beside the plot. Headless, the static picture."""
+    mouse shown beside the plot. Where FigureWidgets do not render (Colab; course.figure_widgets),
+    the plain plotly figure with frames and a step slider; headless, the static picture."""
     if course.headless():
         return cluster_figure(clusters, layout, static=True)
+    if not (course.figure_widgets() if widget is None else widget):
+        return cluster_figure(clusters, layout, static=False, size=size)
     import ipywidgets as widgets
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots

@@ -1,0 +1,100 @@
+"""One training at a time per machine: two on the same cores each run several times slower.
+
+Measured here: two torch processes with 2 threads each on 2 cores ran one training more
+than 6x slower, so a second training waits for the first instead of starting beside it.
+The lock is a small file (FACEID_LAB_TRAINING_LOCK, default in the system's temp folder)
+naming the training that holds it; a holder that died, or stopped stepping for
+STALE_S seconds (an interrupted notebook cell), no longer counts.
+FACEID_LAB_PARALLEL_TRAINING=1 skips the wait (you asked for the slowdown).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from ..errors import pid_alive
+
+STALE_S = 300.0
+HEARTBEAT_S = 10.0
+POLL_S = 2.0
+
+
+def lock_path() -> Path:
+    return Path(os.environ.get("FACEID_LAB_TRAINING_LOCK", Path(tempfile.gettempdir()) / "faceid_lab_training.lock"))
+
+
+def _holder(path: Path) -> dict | None:
+    try:
+        info = json.loads(path.read_text())
+        info["age_s"] = time.time() - path.stat().st_mtime
+        return info
+    except (OSError, ValueError):
+        return None
+
+
+def _live(info: dict | None) -> bool:
+    return bool(info) and pid_alive(int(info.get("pid", -1))) and info["age_s"] < STALE_S
+
+
+class CoreLock:
+    """acquire() before the first step, heartbeat() on every step, release() at the end."""
+
+    def __init__(self, what: str):
+        self.what, self.held, self.beat = what, False, 0.0
+
+    def acquire(self, say=print) -> float:
+        """Wait until no other live training holds the machine; returns the seconds waited."""
+        if os.environ.get("FACEID_LAB_PARALLEL_TRAINING") == "1" or _distributed():
+            return 0.0
+        path, began, told = lock_path(), time.monotonic(), False
+        mine = json.dumps({"pid": os.getpid(), "what": self.what, "since": time.strftime("%H:%M:%S")})
+        while True:
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+            except FileExistsError:
+                info = _holder(path)
+                if info is not None and int(info.get("pid", -1)) == os.getpid():
+                    path.write_text(mine)  # this process's earlier training: take it over
+                    break
+                if not _live(info):
+                    path.unlink(missing_ok=True)  # a dead or stalled holder
+                    continue
+                if not told:
+                    say(f"faceid-lab: waiting for another training on this machine to finish ({info.get('what')}, "
+                        f"pid {info.get('pid')}, since {info.get('since')}): two at once on these cores each run "
+                        "several times slower. FACEID_LAB_PARALLEL_TRAINING=1 starts anyway.")
+                    told = True
+                time.sleep(POLL_S)
+                continue
+            with os.fdopen(fd, "w") as f:
+                f.write(mine)
+            break
+        self.held, self.beat = True, time.monotonic()
+        return time.monotonic() - began
+
+    def heartbeat(self) -> None:
+        if self.held and time.monotonic() - self.beat > HEARTBEAT_S:
+            self.beat = time.monotonic()
+            try:
+                os.utime(lock_path())
+            except OSError:
+                pass
+
+    def release(self) -> None:
+        if not self.held:
+            return
+        self.held = False
+        info = _holder(lock_path())
+        if info is not None and int(info.get("pid", -1)) == os.getpid():
+            lock_path().unlink(missing_ok=True)
+
+
+def _distributed() -> bool:
+    """torchrun's ranks split the machine on purpose: they never wait for each other."""
+    import torch.distributed as dist
+
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
