@@ -15,9 +15,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import platform
 import re
 import shutil
+import tempfile
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -89,15 +91,29 @@ def sha256(data: Path | bytes) -> str:
     return h.hexdigest()
 
 
+SNAPSHOT = re.compile(r"_step\d+\.pt$")  # FaceID-GAN's G and C during training (notebook 07 reads them)
+KIT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*\.pt$")
+OS_JUNK = {".DS_Store", "Thumbs.db", "desktop.ini"}  # what file managers add to a copied folder
+
+
+def _kind_of(ckpt: object, name: str) -> dict:
+    """The manifest's description of a loaded checkpoint, or KitError if it is none of ours."""
+    if SNAPSHOT.search(name) and isinstance(ckpt, dict) and {"step", "G", "C"} <= set(ckpt):
+        return {"kind": "snapshot", "config": None, "fingerprint": None, "step": ckpt["step"], "finished": True}
+    if not isinstance(ckpt, dict) or "kind" not in ckpt:
+        raise KitError(f"{name} is not a faceid-lab checkpoint (no model kind)")
+    return {"kind": ckpt["kind"], "config": ckpt.get("config"), "fingerprint": ckpt.get("fingerprint"),
+            "step": ckpt.get("step"), "finished": bool(ckpt.get("finished"))}
+
+
 def _describe(path: Path) -> dict:
     """What the manifest says of one checkpoint (read safely: weights_only)."""
     from .train.checkpoint import safe_load
 
-    ckpt = safe_load(path)
-    if not isinstance(ckpt, dict) or "kind" not in ckpt:
-        raise KitError(f"{path} is not a faceid-lab checkpoint (no model kind); remove it from the kit")
-    return {"kind": ckpt["kind"], "config": ckpt.get("config"), "fingerprint": ckpt.get("fingerprint"),
-            "step": ckpt.get("step"), "finished": bool(ckpt.get("finished"))}
+    try:
+        return _kind_of(safe_load(path), path.name)
+    except KitError as e:
+        raise KitError(f"{path.parent / str(e)}; move it out of {path.parent} to export the rest") from None
 
 
 def export_kit(target: str | Path, profile: str, folder: Path | None = None) -> dict:
@@ -114,7 +130,7 @@ def export_kit(target: str | Path, profile: str, folder: Path | None = None) -> 
         raise KitError(f"{names}: still training (unfinished); let the run finish, or delete the file, then export")
     if not entries:
         where = folder or course.home() / "checkpoints"
-        raise KitError(f"no {profile}-profile checkpoints in {where}: run the course first "
+        raise KitError(f"{where} holds no {profile}-profile checkpoints: run the course first "
                        f"(FACEID_LAB_PROFILE={profile} make course), then export")
     manifest = {"format": KIT_FORMAT, "profile": profile,
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -129,6 +145,8 @@ def export_kit(target: str | Path, profile: str, folder: Path | None = None) -> 
             for path in paths:
                 z.write(path, path.name)
     else:
+        if target.exists() and any(target.iterdir()):
+            raise KitError(f"{target} is not empty: export into a new folder (a kit holds its files only)")
         target.mkdir(parents=True, exist_ok=True)
         for path in paths:
             shutil.copy2(path, target / path.name)
@@ -143,13 +161,14 @@ class _Kit:
         self.source = source
         if source.is_dir():
             self.zip = None
-            self.names = sorted(p.name for p in source.iterdir() if p.is_file())
-            others = [p.name for p in source.iterdir() if not p.is_file()]
+            self.names = sorted(p.name for p in source.iterdir() if p.is_file() and p.name not in OS_JUNK)
+            others = [p.name for p in source.iterdir() if not p.is_file() and p.name != "__MACOSX"]
             if others:
                 raise KitError(f"{source / others[0]}: a kit holds files only; remove it")
         elif source.is_file() and zipfile.is_zipfile(source):
             self.zip = zipfile.ZipFile(source)
-            self.names = sorted(self.zip.namelist())
+            self.names = sorted(n for n in self.zip.namelist()
+                                if not n.startswith("__MACOSX/") and n.rsplit("/", 1)[-1] not in OS_JUNK)
             nested = [n for n in self.names if "/" in n or "\\" in n or n.startswith(".")]
             if nested:
                 raise KitError(f"{source}: {nested[0]!r} is not a plain file name; this zip was not written "
@@ -160,15 +179,23 @@ class _Kit:
             raise KitError(f"{source} does not exist: give the kit's folder or .zip")
 
     def read(self, name: str, limit: int) -> bytes:
+        try:
+            return self._read(name, limit)
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, OSError) as e:
+            raise KitError(f"{self.source}: {name} cannot be read ({type(e).__name__}: {e}); copy the kit "
+                           "again") from None
+
+    def _read(self, name: str, limit: int) -> bytes:
         if self.zip is None:
             path = self.source / name
             if path.stat().st_size > limit:
-                raise KitError(f"{path}: {path.stat().st_size} bytes, the manifest says {limit}: the file was changed")
+                raise KitError(f"{path}: {path.stat().st_size} bytes, more than the {limit} the manifest allows: "
+                           "the file was changed; copy the kit again")
             return path.read_bytes()
         info = self.zip.getinfo(name)
         if info.file_size > limit:
-            raise KitError(f"{self.source}:{name}: {info.file_size} bytes, the manifest says {limit}: the file "
-                           "was changed")
+            raise KitError(f"{self.source}:{name}: {info.file_size} bytes, more than the {limit} the manifest "
+                           "allows: the file was changed; copy the kit again")
         return self.zip.read(name)
 
 
@@ -184,6 +211,11 @@ def read_manifest(kit: _Kit) -> dict:
     if not isinstance(manifest, dict) or manifest.get("format") != KIT_FORMAT:
         raise KitError(f"{where}: format {manifest.get('format') if isinstance(manifest, dict) else None!r}, "
                        f"expected {KIT_FORMAT!r}: not a kit this faceid-lab can read")
+    files = manifest.get("files")
+    fields = {"file": str, "sha256": str, "bytes": int, "kind": str}
+    if not isinstance(files, list) or not all(
+            isinstance(e, dict) and all(isinstance(e.get(k), t) for k, t in fields.items()) for e in files):
+        raise KitError(f"{where}: 'files' must list entries with file, sha256, bytes and kind; export the kit again")
     return manifest
 
 
@@ -199,7 +231,7 @@ def import_kit(source: str | Path, folder: Path | None = None, replace: bool = F
                        "export the kit again")
     checked: dict[str, bytes] = {}
     for name, entry in entries.items():
-        if Path(name).name != name or not name.endswith(".pt"):
+        if not KIT_NAME.match(name):
             raise KitError(f"{kit.source}: the manifest lists {name!r}, which is not a checkpoint file name")
         if name not in kit.names:
             raise KitError(f"{kit.source}: {name} is listed in the manifest but missing; copy the whole kit")
@@ -212,8 +244,11 @@ def import_kit(source: str | Path, folder: Path | None = None, replace: bool = F
         except Exception as e:  # noqa: BLE001 - any unpickling failure: refused, named
             raise KitError(f"{kit.source}: {name} is not a checkpoint that loads safely ({type(e).__name__}); "
                            "it was refused") from e
-        if not isinstance(ckpt, dict) or ckpt.get("kind") != entry["kind"] or \
-                ckpt.get("fingerprint") != entry["fingerprint"]:
+        try:
+            found = _kind_of(ckpt, name)
+        except KitError:
+            found = {}
+        if found.get("kind") != entry["kind"] or found.get("fingerprint") != entry.get("fingerprint"):
             raise KitError(f"{kit.source}: {name} is not the {entry['kind']} checkpoint the manifest lists; "
                            "it was refused")
         checked[name] = data
@@ -228,9 +263,10 @@ def import_kit(source: str | Path, folder: Path | None = None, replace: bool = F
         dest = folder / name
         if dest.exists() and name not in clashes:
             continue
-        tmp = dest.with_name(dest.name + ".kit-tmp")
-        tmp.write_bytes(data)
-        tmp.replace(dest)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".kit-tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, dest)
         written.append(name)
     if manifest.get("versions", {}).get("faceid-lab") not in (None, __version__):
         print(f"faceid-lab: note: the kit was written by faceid-lab {manifest['versions']['faceid-lab']}, "

@@ -23,7 +23,8 @@ _OWNER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
 # What a link to the course looks like, whichever repository and ref it names.
 _COLAB = re.compile(r"https://colab\.research\.google\.com/github/([^/\s)]+/[^/\s)]+)/blob/([^\s)]+?)/(notebooks/\S+?\.ipynb)")
-_PIP = re.compile(r"faceid-lab @ git\+https://github\.com/([^/\s\"'@\\]+/[^/\s\"'@\\]+?)(?:\.git)?(?:@([^\s\"'\\]+))?(?=[\"'\s\\])")
+_PIP = re.compile(r"faceid-lab(?:\[[a-z,]+\])? ?@ ?git\+https://github\.com/([^/\s\"'@\\`)]+/[^/\s\"'@\\`)]+?)"
+                  r"(?:\.git)?(?:@([^\s\"'\\`)#]+))?(?=[^\w./@-]|$)")
 
 
 def pip_spec(repository: str = REPOSITORY, ref: str = REF) -> str:
@@ -50,8 +51,12 @@ def files(root: Path = ROOT) -> list[Path]:
 def mismatches(root: Path = ROOT, repository: str = REPOSITORY, ref: str = REF) -> list[str]:
     """'file: what it names' for every link that names another repository or ref."""
     found = []
+    if not (root / "notebooks").is_dir():
+        return [f"{root}: no notebooks/ here; run this in a clone of the repository"]
     for path in files(root):
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".ipynb" and not (_COLAB.search(text) and _PIP.search(text)):
+            found.append(f"{path.relative_to(root)}: no Open-in-Colab link or no set-up %pip line")
         for m in _COLAB.finditer(text):
             if (m.group(1), m.group(2)) != (repository, ref):
                 found.append(f"{path.relative_to(root)}: Colab link to {m.group(1)}@{m.group(2)}")
@@ -69,19 +74,21 @@ def retarget(repository: str = REPOSITORY, ref: str = REF, root: Path = ROOT) ->
         raise ConfigError(f"--repository {repository!r} is not owner/name on GitHub (e.g. faceid-lab/faceid-lab)")
     if not _REF.match(ref) or ".." in ref:
         raise ConfigError(f"--ref {ref!r} is not a git branch or tag name (e.g. v0.1.0)")
+    if not (root / "notebooks").is_dir():
+        raise ConfigError(f"{root} has no notebooks/: `source set` rewrites a clone of the repository")
     changed = []
     for path in files(root):
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
         new = _COLAB.sub(lambda m: colab_link(m.group(3), repository, ref), text)
         new = _PIP.sub(pip_spec(repository, ref), new)
         if new != text:
-            path.write_text(new)
+            path.write_text(new, encoding="utf-8")
             changed.append(path)
     me = root / "faceid_lab" / "source.py"
-    code = me.read_text()
+    code = me.read_text(encoding="utf-8")
     new = re.sub(r'^REPOSITORY = "[^"]*"', f'REPOSITORY = "{repository}"', code, count=1, flags=re.M)
     new = re.sub(r'^REF = "[^"]*"', f'REF = "{ref}"', new, count=1, flags=re.M)
     if new != code:
-        me.write_text(new)
+        me.write_text(new, encoding="utf-8")
         changed.append(me)
     return changed

@@ -107,8 +107,7 @@ def course_plan(profile: str, notebooks: list[str] | None = None, rate: float | 
     if rate is None:
         rate = probe() if costs else float("nan")  # no timings to scale: skip the probe
     trains = t["notebook_trainings"]
-    chosen = [n for n in sorted(trains)
-              if notebooks is None or any(n == s or n.startswith(s + "_") for s in notebooks)]
+    chosen = [n for n in sorted(trains) if notebooks is None or any(s in n for s in notebooks)]  # as --only
     seen: set[str] = set()  # a training counts once, in the first chosen notebook that runs it
     plans = []
     for name in chosen:

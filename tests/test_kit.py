@@ -31,12 +31,14 @@ def trained_home():
     _checkpoint(folder / "judge_ci.pt", "judge")
     _checkpoint(folder / "faceidgan_2n_ci_0123456789.pt", "faceidgan")
     _checkpoint(folder / "judge_cpu.pt", "judge")  # another profile: not in a ci kit
+    net = torch.nn.Linear(2, 2)  # a FaceID-GAN snapshot (G and C during training; notebook 07 reads it)
+    torch.save({"step": 5, "G": net.state_dict(), "C": {}}, folder / "faceidgan_2n_ci_0123456789_step5.pt")
     return folder
 
 
 def test_profile_checkpoints_and_training_names(trained_home):
     names = [p.name for p in kit.profile_checkpoints("ci")]
-    assert names == ["faceidgan_2n_ci_0123456789.pt", "judge_ci.pt"]
+    assert names == ["faceidgan_2n_ci_0123456789.pt", "faceidgan_2n_ci_0123456789_step5.pt", "judge_ci.pt"]
     assert kit.training_of("faceidgan_2n-nosym_cpu_ff0a7227ec.pt", "cpu") == "faceidgan_2n-nosym"
     assert kit.training_of("identity_cpu_margin0.35.pt", "cpu") == "identity_margin0.35"
     assert kit.training_of("judge_cpu.pt", "ci") is None
@@ -48,13 +50,16 @@ def test_profile_checkpoints_and_training_names(trained_home):
 def test_export_import_round_trip(trained_home, tmp_path, as_zip):
     target = tmp_path / ("kit.zip" if as_zip else "kit")
     manifest = kit.export_kit(target, "ci")
-    assert [e["file"] for e in manifest["files"]] == ["faceidgan_2n_ci_0123456789.pt", "judge_ci.pt"]
-    entry = manifest["files"][1]
+    assert [e["file"] for e in manifest["files"]] == ["faceidgan_2n_ci_0123456789.pt",
+                                                       "faceidgan_2n_ci_0123456789_step5.pt", "judge_ci.pt"]
+    assert manifest["files"][1]["kind"] == "snapshot"
+    entry = manifest["files"][2]
     assert entry["kind"] == "judge" and len(entry["sha256"]) == 64 and entry["config"] == {"steps": 3, "width": 4}
     assert set(manifest["versions"]) == {"faceid-lab", "torch", "python"}
     elsewhere = tmp_path / "class" / "checkpoints"
     written = kit.import_kit(target, elsewhere)
-    assert sorted(written) == ["faceidgan_2n_ci_0123456789.pt", "judge_ci.pt"]
+    assert sorted(written) == ["faceidgan_2n_ci_0123456789.pt", "faceidgan_2n_ci_0123456789_step5.pt",
+                               "judge_ci.pt"]
     assert checkpoint_finished(elsewhere / "judge_ci.pt")
     assert (elsewhere / "judge_ci.pt").read_bytes() == (trained_home / "judge_ci.pt").read_bytes()
     assert kit.import_kit(target, elsewhere) == []  # the same files again: nothing to write
@@ -92,13 +97,19 @@ def _tamper(folder, how):
                 e["sha256"], e["bytes"] = kit.sha256(path), path.stat().st_size
         (folder / "manifest.json").write_text(json.dumps(manifest))
         return "judge_ci.pt is not a checkpoint that loads safely"
+    if how == "bad manifest":
+        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest["files"][0] = {"file": "judge_ci.pt"}
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+        return "'files' must list entries"
     if how == "no manifest":
         (folder / "manifest.json").unlink()
         return "has no manifest.json"
     raise ValueError(how)
 
 
-@pytest.mark.parametrize("how", ["changed byte", "foreign file", "missing file", "unsafe pickle", "no manifest"])
+@pytest.mark.parametrize("how", ["changed byte", "foreign file", "missing file", "unsafe pickle", "bad manifest",
+                                 "no manifest"])
 def test_a_tampered_kit_is_refused_by_name_and_nothing_is_imported(trained_home, tmp_path, how):
     folder = tmp_path / "kit"
     kit.export_kit(folder, "ci")
@@ -107,6 +118,15 @@ def test_a_tampered_kit_is_refused_by_name_and_nothing_is_imported(trained_home,
     with pytest.raises(kit.KitError, match=message):
         kit.import_kit(folder, elsewhere)
     assert not elsewhere.exists() or not any(elsewhere.iterdir())
+
+
+def test_file_manager_junk_is_ignored_and_a_used_folder_is_not_exported_into(trained_home, tmp_path):
+    folder = tmp_path / "kit"
+    kit.export_kit(folder, "ci")
+    (folder / ".DS_Store").write_bytes(b"finder")
+    assert len(kit.import_kit(folder, tmp_path / "class")) == 3
+    with pytest.raises(kit.KitError, match="is not empty"):
+        kit.export_kit(folder, "ci")
 
 
 def test_a_zip_with_a_path_in_it_is_refused(trained_home, tmp_path):
@@ -130,10 +150,10 @@ def test_import_never_overwrites_a_learners_own_run_without_replace(trained_home
 
 def test_cli_kit_round_trip_and_one_line_refusal(trained_home, tmp_path):
     out = run_cli("kit", "export", str(tmp_path / "kit.zip"), "--profile", "ci")
-    assert "wrote 2 ci-profile checkpoints" in out.stdout
+    assert "wrote 3 ci-profile checkpoints" in out.stdout
     shutil.rmtree(trained_home)
     out = run_cli("kit", "import", str(tmp_path / "kit.zip"))
-    assert "wrote 2 checkpoints" in out.stdout and checkpoint_finished(trained_home / "judge_ci.pt")
+    assert "wrote 3 checkpoints" in out.stdout and checkpoint_finished(trained_home / "judge_ci.pt")
     (tmp_path / "junk.zip").write_bytes(b"not a zip")
     bad = run_cli("kit", "import", str(tmp_path / "junk.zip"), check=False)
     assert bad.returncode == 2 and bad.stderr.startswith("faceid-lab: ") and len(bad.stderr.splitlines()) == 1

@@ -28,7 +28,8 @@ def _environment_yml() -> dict[str, str]:
 
 def test_pyproject_and_environment_yml_agree():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = dict(_req(r) for r in meta["dependencies"] + meta["optional-dependencies"]["dev"])
+    extras = meta["optional-dependencies"]
+    wanted = dict(_req(r) for r in meta["dependencies"] + extras["lab"] + extras["dev"])
     assert _environment_yml() == wanted
 
 
@@ -38,11 +39,19 @@ def test_dependencies_are_ranges_not_pins():
         assert "==" not in req, f"{req}: use a range so Colab's own torch is accepted"
 
 
+def test_the_core_is_what_a_notebook_needs_on_colab():
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    core = {_req(r)[0] for r in meta["dependencies"]}
+    assert not core & {"jupyterlab", "nbclient", "pytest", "nbval", "ruff", "selenium", "notebook"}
+    assert "jupyterlab" in {_req(r)[0] for r in meta["optional-dependencies"]["lab"]}
+    assert 'pip install -q -e ".[lab,dev,real]"' in (ROOT / "Makefile").read_text()
+
+
 def test_console_script_and_module_entry_point():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert meta["scripts"]["faceid-lab"] == "faceid_lab.cli:main"
     out = run_cli("--help").stdout
-    for command in ("synth", "bench", "evaluate", "train", "exercises", "course"):
+    for command in ("synth", "bench", "evaluate", "train", "exercises", "course", "kit", "source"):
         assert command in out
 
 

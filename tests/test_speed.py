@@ -126,9 +126,10 @@ def test_a_dead_holder_or_parallel_opt_in_never_blocks(monkeypatch):
     lock = cores.CoreLock("next")
     assert lock.acquire(lambda m: pytest.fail(m)) < 1.0
     lock.release()
-    monkeypatch.setenv("FACEID_LAB_PARALLEL_TRAINING", "1")
-    cores.lock_path().write_text(json.dumps({"pid": os.getpid() + 0, "what": "x", "since": "now"}))
+    cores.lock_path().write_text(json.dumps({"pid": os.getppid(), "what": "pytest's parent", "since": "now"}))
+    monkeypatch.setenv("FACEID_LAB_PARALLEL_TRAINING", "1")  # a live holder, and the learner asked to start anyway
     assert cores.CoreLock("other").acquire(lambda m: pytest.fail(m)) == 0.0
+    assert "pytest's parent" in cores.lock_path().read_text()  # never removed: it is someone else's
 
 
 def test_a_holder_that_stopped_stepping_is_stale(monkeypatch):

@@ -81,6 +81,7 @@ def lab(tmp_path_factory):
     port, token = _free_port(), secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "FACEID_LAB_HEADLESS")}
     env.update(FACEID_LAB_PROFILE="ci", FACEID_LAB_HOME=str(tmp_path_factory.mktemp("labhome")),
+               FACEID_LAB_TRAINING_LOCK=str(root / "training.lock"),
                JUPYTERLAB_SETTINGS_DIR=str(root / ".settings"), JUPYTERLAB_WORKSPACES_DIR=str(root / ".workspaces"),
                JUPYTER_RUNTIME_DIR=str(root / ".runtime"))
     log = open(root / "lab.log", "w")
