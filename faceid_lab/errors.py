@@ -155,6 +155,8 @@ def is_disk_full(e: BaseException) -> bool:
 
 
 def pid_alive(pid: int) -> bool:
+    if pid <= 0:  # os.kill(0 or -1, 0) asks about a whole process group: never a holder
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
