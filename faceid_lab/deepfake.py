@@ -260,13 +260,19 @@ def autoencoder_config(budget: dict, **overrides) -> AutoencoderConfig:
     return replace(cfg, **overrides)
 
 
-def checkpoint_path(pair: DeepfakePair, cfg: AutoencoderConfig) -> Path:
-    """FACEID_LAB_HOME/checkpoints/deepfake_<pair>_<config fingerprint>.pt: another pair or
-    another config is another run, never a clash."""
-    from . import course
+def config_key(cfg: AutoencoderConfig) -> str:
+    """The config's part of the checkpoint's name (the first 10 hex digits of its fingerprint)."""
     from .train.checkpoint import config_fingerprint
 
-    return course.path("checkpoints", f"deepfake_{pair.key}_{config_fingerprint(asdict(cfg))[:10]}.pt")
+    return config_fingerprint(asdict(cfg))[:10]
+
+
+def checkpoint_path(pair: DeepfakePair, cfg: AutoencoderConfig) -> Path:
+    """FACEID_LAB_HOME/checkpoints/deepfake_<pair>_<config key>.pt: another pair or
+    another config is another run, never a clash."""
+    from . import course
+
+    return course.path("checkpoints", f"deepfake_{pair.key}_{config_key(cfg)}.pt")
 
 
 def train_or_load(pair: DeepfakePair, cfg: AutoencoderConfig, device: str | torch.device = "cpu",

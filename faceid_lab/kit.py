@@ -22,6 +22,7 @@ import shutil
 import tempfile
 import zipfile
 from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
 
 import torch
@@ -38,15 +39,13 @@ class KitError(FaceidLabError):
     """A kit that is not ours, or not intact: the message names the file."""
 
 
+@cache
 def _deepfake_fingerprint(profile: str) -> str:
-    """The config fingerprint in the name of notebook 01's autoencoder checkpoint for `profile`
+    """The config key in the name of notebook 01's autoencoder checkpoint for `profile`
     (its file name names the pair and the config, not the profile)."""
-    from dataclasses import asdict
+    from .deepfake import DEEPFAKE_BUDGETS, autoencoder_config, config_key
 
-    from .deepfake import DEEPFAKE_BUDGETS, autoencoder_config
-    from .train.checkpoint import config_fingerprint
-
-    return config_fingerprint(asdict(autoencoder_config(DEEPFAKE_BUDGETS[profile])))[:10]
+    return config_key(autoencoder_config(DEEPFAKE_BUDGETS[profile]))
 
 
 def belongs_to(name: str, profile: str) -> bool:

@@ -21,6 +21,7 @@ from pathlib import Path
 import nbformat
 
 from . import course
+from .source import colab_link
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -74,12 +75,6 @@ def make_stub(source: str, where: str = "solution cell") -> str:
     return "\n".join(out) + "\n"
 
 
-def _colab_link(path: str) -> str:
-    from .source import colab_link
-
-    return colab_link(path)
-
-
 def student_version(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
     """A copy of reference notebook `nb` with stubs for solutions, no outputs, exercise badges."""
     out = nbformat.from_dict(nbformat.reads(nbformat.writes(nb), as_version=NB_VERSION))
@@ -93,7 +88,7 @@ def student_version(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNo
             cell.metadata.pop("execution", None)
         elif cell.cell_type == "markdown":
             cell.source = (cell.source
-                           .replace(_colab_link(f"notebooks/{name}"), _colab_link(f"notebooks/exercises/{name}"))
+                           .replace(colab_link(f"notebooks/{name}"), colab_link(f"notebooks/exercises/{name}"))
                            .replace("badge/version-solution-green", "badge/version-exercise-orange")
                            .replace("![version: solution]", "![version: exercise]"))
     out.metadata.pop("widgets", None)

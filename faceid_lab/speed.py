@@ -80,20 +80,23 @@ class Plan:
         return sum(n.seconds for n in self.notebooks)
 
 
-def _finished(training: str, profile: str, folder: Path) -> bool:
+def finished_trainings(profile: str, folder: Path) -> set[str]:
+    """The trainings of `profile` with a finished checkpoint in `folder` (each file read once)."""
     from .errors import FaceidLabError
-    from .kit import training_of
+    from .kit import profile_checkpoints, training_of
     from .train.checkpoint import checkpoint_finished
 
-    for path in folder.glob("*.pt"):
-        if training_of(path.name, profile) != training:
+    done = set()
+    for path in profile_checkpoints(profile, folder):
+        training = training_of(path.name, profile)
+        if training in done:
             continue
         try:
             if checkpoint_finished(path):
-                return True
+                done.add(training)
         except FaceidLabError:  # unreadable: the training itself will say so, with the fix
             continue
-    return False
+    return done
 
 
 def course_plan(profile: str, notebooks: list[str] | None = None, rate: float | None = None,
@@ -108,15 +111,15 @@ def course_plan(profile: str, notebooks: list[str] | None = None, rate: float | 
         rate = probe() if costs else float("nan")  # no timings to scale: skip the probe
     trains = t["notebook_trainings"]
     chosen = [n for n in sorted(trains) if notebooks is None or any(s in n for s in notebooks)]  # as --only
-    seen: set[str] = set()  # a training counts once, in the first chosen notebook that runs it
+    done = finished_trainings(profile, folder)
     plans = []
     for name in chosen:
         plan = NotebookPlan(name)
         for training in trains[name]:
-            if training in seen or _finished(training, profile, folder):
+            if training in done:  # trained already, or by an earlier chosen notebook of this plan
                 plan.trained.append(training)
                 continue
-            seen.add(training)
+            done.add(training)
             cost = costs["trainings"].get(training) if costs else None
             plan.to_train.append((training, cost / rate if cost is not None else float("nan")))
         if costs:
@@ -161,7 +164,7 @@ def fresh_run_seconds(notebook: str, profile: str, rate: float) -> float:
     costs = timings()["profiles"].get(profile)
     if costs is None:
         return float("nan")
-    plan = course_plan(profile, [notebook], rate=rate, folder=Path("/nonexistent-fresh-home"))
+    plan = course_plan(profile, [notebook], rate=rate, folder=Path("/nonexistent-fresh-home"))  # nothing trained
     return plan.notebooks[0].seconds if plan.notebooks else float("nan")
 
 
