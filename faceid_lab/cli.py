@@ -147,6 +147,25 @@ def _evaluate_judge(a: argparse.Namespace) -> int:
     return 0
 
 
+def _train_instruments(a: argparse.Namespace) -> int:
+    from . import course
+    from .instruments import load_instruments
+
+    instruments = load_instruments(a.profile or course.profile(), a.device, progress=sys.stderr.isatty(),
+                                   save_every_s=a.save_every_s)
+    print(json.dumps(instruments.provenance, indent=1))
+    return 0
+
+
+def _evaluate_instruments(a: argparse.Namespace) -> int:
+    from . import course
+    from .instruments import evaluate_instruments, load_instruments
+
+    instruments = load_instruments(a.profile or course.profile(), a.device, progress=sys.stderr.isatty())
+    print(json.dumps({"provenance": instruments.provenance, **evaluate_instruments(instruments)}, indent=1))
+    return 0
+
+
 def _evaluate_pose(a: argparse.Namespace) -> int:
     from .evaluate import evaluate_pose
 
@@ -198,8 +217,13 @@ def _evaluate_autoencoder(a: argparse.Namespace) -> int:
 
 
 def _faceidgan_variants(a: argparse.Namespace) -> list[tuple[str, bool]]:
+    from .evaluate import VARIANTS, parse_variant
+
+    if getattr(a, "variants", None):
+        return [parse_variant(v) for v in a.variants]
     names = ["none", "n", "2n"] if a.classifier == "all" else [a.classifier]
-    return [(name, not a.no_symmetry) for name in names]
+    return [(name, not a.no_symmetry) for name in names] if a.classifier != "every" else \
+        [parse_variant(v) for v in VARIANTS]
 
 
 def _train_faceidgan(a: argparse.Namespace) -> int:
@@ -211,14 +235,16 @@ def _train_faceidgan(a: argparse.Namespace) -> int:
     device = distributed.device_for(dist, a.device)
     out = []
     for classifier, symmetric in _faceidgan_variants(a):
-        players, history = load_faceid_gan(classifier, a.profile, symmetric, device,
-                                           progress=sys.stderr.isatty(), dist=dist, compile=a.compile,
-                                           save_every_s=a.save_every_s,
-                                           **({"steps": a.steps} if a.steps is not None else {}))
-        last = {k: v[-1] for k, v in history.items() if isinstance(v, list) and v and k != "step"}
-        out.append({"classifier": classifier, "symmetric": symmetric, "profile": a.profile or course.profile(),
-                    "steps": players.cfg.steps, "train_seconds": round(history.get("seconds", 0.0), 1),
-                    "final": last, "checkpoint": str(players.checkpoint), "processes": dist.world})
+        for seed in a.seed:
+            players, history = load_faceid_gan(classifier, a.profile, symmetric, device,
+                                               progress=sys.stderr.isatty(), dist=dist, compile=a.compile,
+                                               save_every_s=a.save_every_s, seed=seed,
+                                               **({"steps": a.steps} if a.steps is not None else {}))
+            last = {k: v[-1] for k, v in history.items() if isinstance(v, list) and v and k != "step"}
+            out.append({"classifier": classifier, "symmetric": symmetric, "seed": seed,
+                        "profile": a.profile or course.profile(), "steps": players.cfg.steps,
+                        "train_seconds": round(history.get("seconds", 0.0), 1),
+                        "final": last, "checkpoint": str(players.checkpoint), "processes": dist.world})
     if dist.main:  # rank 0 speaks for a torchrun launch
         print(json.dumps(out if len(out) > 1 else out[0], indent=1))
     return 0
@@ -226,19 +252,20 @@ def _train_faceidgan(a: argparse.Namespace) -> int:
 
 def _evaluate_faceidgan(a: argparse.Namespace) -> int:
     from . import course
-    from .judge import load_synth_judge
-    from .train.faceidgan import FACEIDGAN_BUDGETS, evaluate_faceid_gan, load_faceid_gan
+    from .evaluate import evaluate_faceidgan, faceidgan_table
+    from .viz.tables import markdown_table
 
     profile = a.profile or course.profile()
-    judge = load_synth_judge(profile, device=a.device)
-    out = {}
-    for classifier, symmetric in _faceidgan_variants(a):
-        players, history = load_faceid_gan(classifier, profile, symmetric, a.device, progress=sys.stderr.isatty(),
-                                           **({"steps": a.steps} if a.steps is not None else {}))
-        verdict = evaluate_faceid_gan(players, judge, identities=FACEIDGAN_BUDGETS[profile]["test_identities"])
-        name = classifier + ("" if symmetric or classifier == "none" else "-nosym")
-        out[name] = {"train_seconds": round(history.get("seconds", 0.0), 1), **verdict}
-    print(json.dumps(out, indent=1))
+    variants = tuple(variant for variant in dict.fromkeys(
+        c + ("" if s or c in ("none", "frozen") else "-nosym") for c, s in _faceidgan_variants(a)))
+    result = evaluate_faceidgan(profile, variants, tuple(a.seed), a.split, device=a.device,
+                                progress=sys.stderr.isatty(), **({"steps": a.steps} if a.steps is not None else {}))
+    text = json.dumps(result, indent=1)
+    if a.out:
+        Path(a.out).write_text(text)
+        print(markdown_table(faceidgan_table(result)).data)
+    else:
+        print(text)
     return 0
 
 
@@ -493,6 +520,10 @@ def build_parser() -> argparse.ArgumentParser:
             (tr, "pose", _train_pose, "P, the pose/expression regressor of a profile (train-or-load)"),
             (ev, "judge", _evaluate_judge, "the judge on unseen identities: ROC AUC, TAR, retrieval"),
             (ev, "pose", _evaluate_pose, "P on unseen identities: mean absolute errors"),
+            (tr, "instruments", _train_instruments,
+             "P', the identity-parameter reader and the part segmenter (train-or-load; never a training signal)"),
+            (ev, "instruments", _evaluate_instruments,
+             "the instruments on unseen people: P' errors, parameter R^2, part IoU, each against a trivial baseline"),
             (ev, "frontalization", _evaluate_frontalization,
              "notebook 08: judge similarity by yaw bin, baseline (N) vs FaceID-GAN (2N), and L1 / SSIM to the truth"),
             (ev, "detection", _evaluate_detection,
@@ -528,14 +559,21 @@ def build_parser() -> argparse.ArgumentParser:
             q.add_argument("--colour", action="store_true", help="match colours in Lab before blending")
         q.set_defaults(fn=fn)
 
+    from .evaluate import VARIANTS
+
     for parser, fn, text, default in (
             (tr, _train_faceidgan, "FaceID-GAN: G vs D and C (none, N-class or 2N-class), train-or-load", "2n"),
             (ev, _evaluate_faceidgan, "FaceID-GAN variants judged on unseen people (JSON; trains what is missing)",
              "all")):
         q = parser.add_parser("faceidgan", help=text, description=text)
         q.add_argument("--profile", choices=["ci", "cpu", "gpu"], default=None, help="budget (default: auto)")
-        q.add_argument("--classifier", choices=["none", "n", "2n", "all"], default=default,
-                       help=f"which identity classifier C plays (default {default})")
+        q.add_argument("--classifier", choices=["none", "frozen", "real", "n", "2n", "all", "every"],
+                       default=default, help=f"which identity classifier C plays (default {default}; all: none, "
+                       "n and 2n; every: the six variants of `--variants`)")
+        q.add_argument("--variants", nargs="+", default=None, choices=list(VARIANTS),
+                       help="variants by name (overrides --classifier and --no-symmetry)")
+        q.add_argument("--seed", type=nonnegative_int, nargs="+", default=[0],
+                       help="training seeds (several: one run each; evaluate gives mean and 95%% interval)")
         q.add_argument("--no-symmetry", action="store_true",
                        help="G's f_id from the frozen identity network instead of C (C still scores the output)")
         q.add_argument("--steps", type=positive_int, default=None, help="override the budget's steps")
@@ -543,6 +581,11 @@ def build_parser() -> argparse.ArgumentParser:
         if parser is tr:
             q.add_argument("--compile", action="store_true", help="torch.compile every player's forward")
             _add_save_interval(q)
+        else:
+            q.add_argument("--split", choices=["test", "validation"], default="test",
+                           help="whose faces: validation people (for tuning) or test people (final tables)")
+            q.add_argument("--out", default=None, help="write the JSON here and print the table")
+            q.set_defaults(out_is_folder=False)
         q.set_defaults(fn=fn)
 
     x = sub.add_parser("exercises", help="student notebooks from the reference solutions")

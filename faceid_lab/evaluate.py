@@ -136,3 +136,122 @@ def evaluate_pose(profile: str | None = None, identities: int = 50, images_per_i
     r, _, _, nuisance = render_split(SynthSplit(0, identities, images_per_identity, "test"), 64)
     predicted = predict_pose(net, r.image, device=device)
     return {"test_images": len(predicted), **pose_errors(predicted, pose_targets(nuisance.to_vector()))}
+
+
+# ----------------------------------------------------------------------------
+# FaceID-GAN's variants, judged by the instruments (faceid-lab evaluate faceidgan)
+# ----------------------------------------------------------------------------
+
+VARIANTS = ("none", "frozen", "real", "n", "2n", "2n-nosym")
+# the comparisons the paper's claim rests on (A - B, person by person)
+COMPARISONS = (("2n", "n"), ("n", "frozen"), ("frozen", "none"), ("2n", "none"), ("2n", "real"), ("2n", "2n-nosym"))
+PAIRED_KEYS = ("judge_similarity", "judge_similarity_blur", "param_error", "part_iou", "ssim", "yaw_error")
+
+
+def parse_variant(name: str) -> tuple[str, bool]:
+    """'2n-nosym' -> ('2n', False); '2n' -> ('2n', True)."""
+    classifier, _, rest = name.partition("-")
+    if name not in VARIANTS:
+        raise ValueError(f"unknown FaceID-GAN variant {name!r}: one of {', '.join(VARIANTS)}")
+    return classifier, rest != "nosym"
+
+
+def per_person(values: list[float], labels: torch.Tensor) -> list[float]:
+    """Per-sample values -> the mean of each person's samples (people in label order)."""
+    v = torch.tensor(values, dtype=torch.float64)
+    people = int(labels.max()) + 1
+    total = torch.zeros(people, dtype=torch.float64).index_add_(0, labels, v.nan_to_num(0.0))
+    count = torch.zeros(people, dtype=torch.float64).index_add_(0, labels, (~v.isnan()).double())
+    return (total / count).tolist()
+
+
+def k_summary(history: dict) -> dict:
+    """BEGAN's balance k over a run: its last value, its mean over the second half, and the share
+    of the second half's logged steps with k > 0 (is D a player, or does it only rebuild faces?)."""
+    k = history.get("k") or []
+    second = k[len(k) // 2:]
+    return {"k_final": k[-1] if k else float("nan"),
+            "k_mean_second_half": sum(second) / len(second) if second else float("nan"),
+            "k_positive_second_half": sum(v > 0 for v in second) / len(second) if second else float("nan"),
+            "k_trajectory": [round(v, 5) for v in k]}
+
+
+def evaluate_faceidgan(profile: str, variants: tuple[str, ...] = VARIANTS, seeds: tuple[int, ...] = (0,),
+                       split: str = "test", identities: int | None = None, per_identity: int = 2,
+                       device: str = "cpu", progress: bool = False, **overrides) -> dict:
+    """Every variant x seed of FaceID-GAN (train-or-load) on the same unseen people of `split`,
+    judged by the judge and the instruments (instruments.EVALUATION_KEYS), with:
+    - "references": the true renders (ceiling) and a blurred mean face (floor) on the same test;
+    - "variants": {name: {"label", "seeds", "per_seed": {seed: summary}, "summary": {key:
+      mean_interval over seeds}, "per_person": {key: [...]}, "training": {seconds, k}}};
+    - "paired": {"A - B": {key: paired_bootstrap over people of the seed-averaged scores}}.
+    `overrides` change the variants' configs (e.g. steps), as for `train faceidgan`."""
+    from .instruments import EVALUATION_KEYS, generator_truth, generator_verdict, load_instruments, reference_verdicts
+    from .judge import load_synth_judge
+    from .stats import mean_interval, paired_bootstrap
+    from .train.faceidgan import FACEIDGAN_BUDGETS, VARIANT_LABELS, load_faceid_gan
+    from .train.gan import features, run_generator_test
+
+    identities = identities or FACEIDGAN_BUDGETS[profile]["test_identities"]
+    judge = load_synth_judge(profile, device=device, progress=progress)
+    instruments = load_instruments(profile, device, progress=progress)
+    out: dict = {"profile": profile, "split": split, "people": identities, "samples_per_person": per_identity,
+                 "seeds": list(seeds), "judge": judge.name, "instruments": instruments.provenance,
+                 "keys": EVALUATION_KEYS, "references": None, "variants": {}, "paired": {}}
+    test = truth = None
+    for name in variants:
+        classifier, symmetric = parse_variant(name)
+        per_seed, persons, training = {}, [], {}
+        for seed in seeds:
+            players, history = load_faceid_gan(classifier, profile, symmetric, device, progress=progress, seed=seed,
+                                                **overrides)
+            run = run_generator_test(players.G, players.identity_features, players.pose_net, identities=identities,
+                                     per_identity=per_identity, split=split)
+            if truth is None:  # the same people, photos and target poses for every variant and seed
+                test, truth = run, generator_truth(run)
+                out["references"] = reference_verdicts(test, truth, instruments, judge)
+            verdict = generator_verdict(run.outputs, run, truth, instruments, judge)
+            on_p = (features(players.pose_net, run.outputs)[:, :3] - run.true_pose[:, :3]).abs().mean(0).tolist()
+            verdict["summary"]["pose_error_by_P"] = dict(zip(("yaw", "pitch", "roll"), on_p, strict=True))
+            per_seed[seed] = verdict["summary"]
+            persons.append({k: per_person(v, run.labels) for k, v in verdict["per_sample"].items()})
+            training[seed] = {"train_seconds": round(history.get("seconds", 0.0), 1),
+                              "steps": players.cfg.steps, **k_summary(history)}
+        scalar = [k for k, v in per_seed[seeds[0]].items() if isinstance(v, float)]
+        out["variants"][name] = {
+            "label": VARIANT_LABELS[name], "per_seed": per_seed, "training": training,
+            "summary": {k: mean_interval([per_seed[s][k] for s in seeds]) for k in scalar},
+            "per_person": {k: torch.tensor([p[k] for p in persons], dtype=torch.float64).mean(0).tolist()
+                           for k in persons[0]}}
+    for a, b in COMPARISONS:
+        if a in out["variants"] and b in out["variants"]:
+            pa, pb = out["variants"][a]["per_person"], out["variants"][b]["per_person"]
+            out["paired"][f"{a} - {b}"] = {k: paired_bootstrap(pa[k], pb[k]) for k in PAIRED_KEYS}
+    return out
+
+
+def faceidgan_table(result: dict) -> list[dict]:
+    """One row per variant of an evaluate_faceidgan result, means with 95% intervals over seeds,
+    plus the two references (true render, blurred mean face) as the scale."""
+    from .stats import format_interval
+
+    cols = (("judge similarity", "judge_similarity"), ("after blur", "judge_similarity_blur"),
+            ("param error", "param_error"), ("part IoU", "part_iou"), ("SSIM", "ssim"),
+            ("yaw err (P')", "yaw_error"), ("pitch err", "pitch_error"), ("roll err", "roll_error"),
+            ("KID x1000", "kid"))
+    rows = []
+    for v in result["variants"].values():
+        row = {"variant": v["label"]}
+        for title, key in cols:
+            s = dict(v["summary"][key])
+            if key == "kid":
+                s = {k: x * 1000 if isinstance(x, float) else x for k, x in s.items()}
+            row[title] = format_interval(s, 1 if key.endswith("_error") else 3)
+        rows.append(row)
+    for name, ref in (result.get("references") or {}).items():
+        row = {"variant": f"({name})"}
+        for title, key in cols:
+            x = ref[key] * (1000 if key == "kid" else 1)
+            row[title] = f"{x:.{1 if key.endswith('_error') else 3}f}"
+        rows.append(row)
+    return rows

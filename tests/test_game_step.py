@@ -61,12 +61,14 @@ def _by_hand(p, before, batch, classifier: str, symmetric: bool) -> dict[str, fl
     # D (BEGAN): reconstruct real faces, push fakes away by k:  R(real) - k R(fake)
     errors = (torch.cat([real, fake]) - before.D(torch.cat([real, fake]))).abs().flatten(1).mean(1)
     out = {"D": (errors[:4].mean() - K * errors[4:].mean()).item()}
-    if before.C is not None:
-        # C: real photos (studio and wild) are class i; synthesized faces are N + i (2N) or i (N)
+    if before.C is not None and classifier != "frozen":  # a frozen C never trains
+        # C: real photos (studio and wild) are class i; synthesized faces are N + i (2N) or i (N);
+        # a real-only C gives them no weight
         logits = before.C.logits(before.C(torch.cat([real, sources, fake])))
         fake_labels = labels + n if classifier == "2n" else labels
+        weight = 0.0 if classifier == "real" else SYNTH_WEIGHT
         out["C"] = (F.cross_entropy(logits[:8], torch.cat([labels, labels]))
-                    + SYNTH_WEIGHT * F.cross_entropy(logits[8:], fake_labels)).item()
+                    + weight * F.cross_entropy(logits[8:], fake_labels)).item()
     # G: fool the updated D, show P the target pose, match the studio photo, keep the person for C
     loss = p.D.recon_error(fake).mean()
     loss = loss + 0.7 * (p.pose_net(fake) / p.pose_scale - f_pose).abs().mean()
@@ -78,11 +80,12 @@ def _by_hand(p, before, batch, classifier: str, symmetric: bool) -> dict[str, fl
     return out
 
 
-@pytest.mark.parametrize("classifier, symmetric", [("none", True), ("n", True), ("2n", True), ("2n", False)])
+@pytest.mark.parametrize("classifier, symmetric", [("none", True), ("frozen", True), ("real", True), ("n", True),
+                                                   ("2n", True), ("2n", False)])
 def test_each_player_minimises_the_papers_loss(tiny_gan_world, monkeypatch, classifier, symmetric):
     p, before, batch, losses, logged = _one_step(tiny_gan_world, monkeypatch, classifier, symmetric)
     want = _by_hand(p, before, batch, classifier, symmetric)
-    players = ["D", "C", "G"] if classifier != "none" else ["D", "G"]
+    players = ["D", "G"] if classifier in ("none", "frozen") else ["D", "C", "G"]
     assert len(losses) == len(players)  # one update per player, in the paper's order
     for name, loss in zip(players, losses, strict=True):
         assert loss.item() == pytest.approx(want[name], rel=1e-5, abs=1e-6), f"{name}'s loss"
@@ -113,3 +116,15 @@ def test_the_loop_follows_cs_synthesized_weight_schedule(tiny_gan_world, monkeyp
     train_faceid_gan(data, identity_net, pose_net, cfg)
     assert seen == [synth_weight_at(s, cfg) for s in range(5)]
     assert seen[0] == cfg.synth_weight_start and seen[-1] == pytest.approx(cfg.synth_weight_end)
+
+
+def test_a_frozen_c_never_changes_and_a_real_only_c_never_learns_from_g(tiny_gan_world, monkeypatch):
+    p, before, *_ = _one_step(tiny_gan_world, monkeypatch, "frozen", True)
+    assert p.opt_c is None
+    after, start = p.C.state_dict().values(), before.C.state_dict().values()
+    assert all(torch.equal(a, b) for a, b in zip(after, start, strict=True))
+    assert not any(w.requires_grad for w in p.C.parameters())  # G's step did not turn it back on
+    # real-only C: the synthesized faces' cross-entropy has weight 0, whatever the schedule says
+    p, before, batch, losses, _ = _one_step(tiny_gan_world, monkeypatch, "real", True)
+    with_fakes = _by_hand(p, before, batch, "n", True)["C"]
+    assert losses[1].item() != pytest.approx(with_fakes, rel=1e-3)

@@ -4,6 +4,7 @@ Identities and images are addressed by integers, so every split is a pure
 function of the seed:
     train identities      0, 1, ..., n - 1
     test identities       TEST_IDENTITY_OFFSET + 0, 1, ...   (never overlap the train ones)
+    validation identities VALIDATION_IDENTITY_OFFSET + 0, 1, ... (for tuning; never test people)
     train images          0, 1, ... per identity
     held-out images       HELDOUT_IMAGE_OFFSET + 0, 1, ...   (same people, new photos)
 """
@@ -23,7 +24,17 @@ from . import synthetic as S
 from .shards import Shard, ShardWriter
 
 TEST_IDENTITY_OFFSET = 1_000_000
+VALIDATION_IDENTITY_OFFSET = 2_000_000
 HELDOUT_IMAGE_OFFSET = 1_000_000
+
+
+def people_offset(split: str) -> int:
+    """The first identity index of the unseen people of a split: `test` people are only for the
+    final tables, `validation` people for every choice of a hyper-parameter (never overlapping)."""
+    offsets = {"test": TEST_IDENTITY_OFFSET, "validation": VALIDATION_IDENTITY_OFFSET}
+    if split not in offsets:
+        raise ValueError(f"split must be 'test' or 'validation', not {split!r}")
+    return offsets[split]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,10 @@ The three players, and P (fixed):
     classifier="2n": 2N classes, real person i is class i and synthesized person i is class
                      N + i (FaceID-GAN: C competes with G, as D does);
     classifier="none": no C; notebook 03's game, with f_id from the frozen identity network.
+  and two baselines that the paper's claim needs:
+    classifier="frozen": an N-class C that never trains: the classic fixed recogniser as G's
+                     identity loss (information symmetry still holds: it gives f_id too);
+    classifier="real": an N-class C fine-tuned on real faces only (it never sees G's faces).
 - P reads pose and expression, frozen.
 
 Information symmetry (`symmetric=True`): the same C gives G its input feature
@@ -47,12 +51,25 @@ from .distributed import SINGLE, Dist, mean_across, wrap
 from .gan import BeganBalance, GanData, _u8
 from .loop import TrainLog, amp_context, resident, speed_up, to_memory_format, use_channels_last
 
-CLASSIFIERS = ("none", "n", "2n")
+CLASSIFIERS = ("none", "frozen", "real", "n", "2n")
+VARIANT_LABELS = {  # what each row of a comparison is
+    "none": "no C (no identity loss)",
+    "frozen": "frozen C (fixed N-class recogniser)",
+    "real": "real-only C (N classes, real faces only)",
+    "n": "N-class C (prior art)",
+    "2n": "2N-class C (FaceID-GAN)",
+    "2n-nosym": "2N-class C, no information symmetry",
+}
+
+
+def variant_name(classifier: str, symmetric: bool) -> str:
+    """The variant's key in tables and JSON: the classifier, plus -nosym without symmetry."""
+    return classifier + ("" if symmetric or classifier in ("none", "frozen") else "-nosym")
 
 
 @dataclass
 class FaceIdGanConfig:
-    classifier: str = "2n"         # none | n | 2n: which C plays (see the module docstring)
+    classifier: str = "2n"         # none | frozen | real | n | 2n: which C plays (see the module docstring)
     symmetric: bool = True         # f_id from C itself (True) or from the frozen identity network
     width: int = 16                # G's and D's width
     resolution: int = 64
@@ -78,6 +95,8 @@ class FaceIdGanConfig:
             raise ValueError(f"classifier must be one of {', '.join(CLASSIFIERS)}, not {self.classifier!r}")
         if self.classifier == "none":
             self.symmetric = False  # no C: f_id always comes from the frozen identity network
+        if self.classifier == "frozen":
+            self.symmetric = True   # a frozen C is the identity network: f_id is the same either way
 
 
 # The notebooks' and the CLI's budgets, so `faceid-lab train faceidgan` pre-trains exactly the
@@ -163,7 +182,8 @@ class Players:
     def distribute(self, d: Dist, device: torch.device) -> None:
         """Wrap the trained players in DDP for a torchrun launch (distributed.wrap)."""
         self.dist = d
-        self.ddp = {name: wrap(m, d, device) for name, m in (("G", self.G), ("D", self.D), ("C", self.C))
+        trained_c = self.C if self.opt_c is not None else None  # a frozen C has nothing to synchronise
+        self.ddp = {name: wrap(m, d, device) for name, m in (("G", self.G), ("D", self.D), ("C", trained_c))
                     if m is not None}
 
     # G, D and C as the training step calls them: their DDP wrappers under torchrun, else themselves
@@ -220,6 +240,8 @@ def build_players(cfg: FaceIdGanConfig, identity_net: IdentityNet, pose_net: Pos
     if cfg.classifier != "none":
         classes = num_identities * (2 if cfg.classifier == "2n" else 1)
         C = make_classifier(identity_net, classes, cfg.seed).to(device)
+        if cfg.classifier == "frozen":
+            C.requires_grad_(False)
         if cfg.imprint and data is not None:
             imprint_head(C, torch.cat([data.sources, data.targets]),
                          torch.cat([data.source_labels, data.target_labels]), num_identities)
@@ -227,7 +249,8 @@ def build_players(cfg: FaceIdGanConfig, identity_net: IdentityNet, pose_net: Pos
     return Players(
         G, D, C, identity_net.to(device).eval().requires_grad_(False), pose_net.to(device).eval().requires_grad_(False),
         BeganBalance().to(device), torch.optim.Adam(G.parameters(), **adam), torch.optim.Adam(D.parameters(), **adam),
-        torch.optim.Adam(C.parameters(), lr=cfg.c_lr, betas=(0.5, 0.999)) if C is not None else None, num_identities,
+        torch.optim.Adam(C.parameters(), lr=cfg.c_lr, betas=(0.5, 0.999))
+        if C is not None and cfg.classifier != "frozen" else None, num_identities,
         cfg, POSE_SCALE.to(device))
 
 
@@ -264,22 +287,24 @@ def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
     # C: name every real face; name the synthesized ones as i (N) or as N + i (2N)
     zero = torch.zeros((), device=real.device)
     c_loss, c_fooled = zero, zero
-    if p.C is not None:
+    if p.opt_c is not None:  # a frozen C never trains
         with phase("C update"):
             with autocast:
                 logits = p.C.logits(p.train_C(torch.cat([real, sources, fake.detach()])))  # (3B, classes)
             logits_real, logits_fake = logits[:2 * B].float(), logits[2 * B:].float()
             labels_real = torch.cat([labels, labels])
             synthesized = torch.ones_like(labels)
-            labels_fake = labels if cfg.classifier == "n" else two_n_labels(labels, synthesized, p.num_identities)
-            c_loss = classifier_loss(logits_real, labels_real, logits_fake, labels_fake, synth_weight)
+            labels_fake = two_n_labels(labels, synthesized, p.num_identities) if cfg.classifier == "2n" else labels
+            # a real-only C never learns from G's faces (it still scores them, for c_fooled)
+            c_loss = classifier_loss(logits_real, labels_real, logits_fake, labels_fake,
+                                     0.0 if cfg.classifier == "real" else synth_weight)
             _update(c_loss, p.opt_c, scaler)
             # how often C takes a synthesized face for the real person: G's score against C
             c_fooled = (logits_fake.argmax(1) == labels).float().mean()
     # G: fool D, keep the person (C's features), show P the target pose, look like the studio photo.
     # D and C are frozen for G's step: gradients flow through them to the face, not into them.
     with phase("G update (through D, C, P)"):
-        judges = [m for m in (p.D, p.C) if m is not None]
+        judges = [m for m in (p.D, p.C if p.opt_c is not None else None) if m is not None]  # a frozen C stays frozen
         for m in judges:
             m.requires_grad_(False)
         with autocast:
@@ -332,7 +357,9 @@ def train_faceid_gan(data: GanData, identity_net: IdentityNet, pose_net: PoseNet
         modules = {"G": p.G, "D": p.D, "balance": p.balance}
         optimizers = {"opt_g": p.opt_g, "opt_d": p.opt_d}
         if p.C is not None:
-            modules["C"], optimizers["opt_c"] = p.C, p.opt_c
+            modules["C"] = p.C
+            if p.opt_c is not None:
+                optimizers["opt_c"] = p.opt_c
         ckpt = TrainCheckpoint(checkpoint, kind="faceid-gan", config={**asdict(cfg), "identities": num_identities},
                                modules=modules, optimizers=optimizers, scaler=scaler,
                                save_every_s=save_every_s, save_every_steps=save_every_steps)
@@ -345,7 +372,7 @@ def train_faceid_gan(data: GanData, identity_net: IdentityNet, pose_net: PoseNet
         if m is not None:
             speed_up(m, channels_last, compile)
     p.distribute(dist, device)
-    name = {"none": "no C", "n": "N-class C", "2n": "2N-class C"}[cfg.classifier]
+    name = VARIANT_LABELS[variant_name(cfg.classifier, cfg.symmetric)]
     callback = None if on_log is None or not dist.main else (lambda step, hist, _G: on_log(step, hist, p))
     log = TrainLog(history, LOG_KEYS, cfg.steps, start, log_every, ckpt if dist.main else None,
                    f"FaceID-GAN ({name})", progress and dist.main, callback, device)
@@ -422,8 +449,7 @@ def checkpoint_name(cfg: FaceIdGanConfig, people: int, targets: int, profile: st
     from .checkpoint import config_fingerprint
 
     spec = {**asdict(cfg), "people": people, "targets": targets}
-    sym = "" if cfg.symmetric or cfg.classifier == "none" else "-nosym"
-    return f"faceidgan_{cfg.classifier}{sym}_{profile}_{config_fingerprint(spec)[:10]}.pt"
+    return f"faceidgan_{variant_name(cfg.classifier, cfg.symmetric)}_{profile}_{config_fingerprint(spec)[:10]}.pt"
 
 
 def train_faceid_gan_or_load(data: GanData, identity_net: IdentityNet, pose_net: PoseNet, cfg: FaceIdGanConfig,

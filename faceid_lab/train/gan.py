@@ -213,24 +213,28 @@ class GeneratorTest:
     true_pose: torch.Tensor  # (n, 7) the target's yaw, pitch, roll (degrees) and expression
     labels: torch.Tensor     # (n,) person index
     outputs: torch.Tensor    # (n, 3, R, R)
+    identity_indices: np.ndarray | None = None  # (n,) the people in SynthFaces world `seed` ...
+    image_indices: np.ndarray | None = None     # (n,) ... and their photos: the truth can be rendered again
+    seed: int = 0
 
 
 def run_generator_test(G: Generator, identity_features: Callable[[torch.Tensor], torch.Tensor], pose_net: PoseNet,
                    identities: int = 50, per_identity: int = 2, seed: int = 0,
-                   resolution: int = 64) -> GeneratorTest:
-    """Run G on the course world's test identities (never trained on). identity_features: the
+                   resolution: int = 64, split: str = "test") -> GeneratorTest:
+    """Run G on unseen people of the course world (never trained on): the `test` people (the final
+    tables) or the `validation` people (every choice of a hyper-parameter). identity_features: the
     function that gives G its f_id (the identity network, or C's feature layer)."""
-    from ..data.datasets import HELDOUT_IMAGE_OFFSET, TEST_IDENTITY_OFFSET
+    from ..data.datasets import HELDOUT_IMAGE_OFFSET, people_offset
 
     labels = np.repeat(np.arange(identities), per_identity)
-    ids = TEST_IDENTITY_OFFSET + labels
+    ids = people_offset(split) + labels
     photos = HELDOUT_IMAGE_OFFSET + np.tile(np.arange(per_identity), identities)
     src, _ = render_photos(seed, ids, photos, False, resolution)
     tgt, truth = render_photos(seed, ids, photos, True, resolution)
     src, tgt = src.float() / 255, tgt.float() / 255
     f_pose = features(pose_net, tgt) / POSE_SCALE
     out = generate(G, identity_features(src), f_pose, seed=seed)
-    return GeneratorTest(src, tgt, truth, torch.from_numpy(labels), out)
+    return GeneratorTest(src, tgt, truth, torch.from_numpy(labels), out, ids, photos, seed)
 
 
 def judge_generator(test: GeneratorTest, judge, pose_net: PoseNet) -> dict:

@@ -10,6 +10,7 @@ are appended to `history` every `every` steps; the progress bar; the `on_log` ca
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -24,8 +25,8 @@ from .cores import CoreLock
 def amp_context(device: torch.device):
     """(autocast context, GradScaler or None): bf16 where the GPU has it, else fp16 + scaler;
     plain float32 on CPU."""
-    if device.type != "cuda":
-        return contextlib.nullcontext(), None
+    if device.type != "cuda" or os.environ.get("FACEID_LAB_AMP", "").lower() in ("0", "off", "false"):
+        return contextlib.nullcontext(), None  # FACEID_LAB_AMP=off: float32 on a GPU too (as on a CPU)
     if torch.cuda.is_bf16_supported():
         return torch.autocast("cuda", dtype=torch.bfloat16), None
     return torch.autocast("cuda", dtype=torch.float16), torch.amp.GradScaler("cuda")

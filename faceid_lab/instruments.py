@@ -1,0 +1,415 @@
+"""Instruments that see what G paints: readers no player ever trains against.
+
+Every verdict on a generator needs a yardstick that G could not have learned to please. Each
+instrument lives in its own SynthFaces world (its own people), has its own initial seed, width
+and architecture (models/instruments.py), and is trained on the renderer's ground truth:
+
+    P'             pose_reader    face -> yaw, pitch, roll (degrees), 4 expression factors
+    R              param_reader   face -> the person's 26 identity parameters (16 shape factors,
+                                  skin, iris and hair colour, hair style): identity a person can
+                                  read (nose length, jaw width, hair colour), no embedding involved
+    S              segmenter      face -> a part label per pixel (skin, nose, eye, brow, lips, ...);
+                                  its encoder features are the space in which KID measures quality
+
+They are never a training signal (`used_as_training_signal: False` in their provenance), and the
+course's players never see their worlds. `generator_verdict` turns a generator test into numbers a
+person would agree with: part IoU against the true part map, identity-parameter error, pose error
+by P', KID against renders of *other* people in the same poses, SSIM / L1 to the true render, and
+judge similarity before and after a blur and a JPEG round trip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import metrics
+from .data import synthetic as S
+from .errors import check_training_config
+from .models import run_batched
+from .models.instruments import PartSegmenter, ReaderNet, SegmenterFeatures
+
+RESOLUTION = 64
+INSTRUMENTS = ("pose_reader", "param_reader", "segmenter")
+# Each instrument's own world (none of its people appears anywhere else in the course) and init seed.
+WORLD_SEEDS = {"pose_reader": 104_729, "param_reader": 130_363, "segmenter": 155_921}
+INIT_SEEDS = {"pose_reader": 11, "param_reader": 13, "segmenter": 17}
+CHECKPOINT_STEMS = {"pose_reader": "posereader", "param_reader": "paramreader", "segmenter": "segmenter"}
+INSTRUMENT_BUDGETS = {  # per instrument: R reads what is fixed per person, so it needs many people
+    "ci": {"people": {"pose_reader": (24, 12), "param_reader": (96, 3), "segmenter": (24, 12)},
+           "steps": {"pose_reader": 120, "param_reader": 120, "segmenter": 300},
+           "batch": {"pose_reader": 32, "param_reader": 32, "segmenter": 16},
+           "width": {"pose_reader": 8, "param_reader": 8, "segmenter": 6}},
+    "cpu": {"people": {"pose_reader": (400, 24), "param_reader": (2400, 4), "segmenter": (400, 24)},
+            "steps": {"pose_reader": 1500, "param_reader": 1500, "segmenter": 1500},
+            "batch": {"pose_reader": 64, "param_reader": 64, "segmenter": 32},
+            "width": {"pose_reader": 20, "param_reader": 20, "segmenter": 8}},
+    "gpu": {"people": {"pose_reader": (2000, 32), "param_reader": (12000, 6), "segmenter": (2000, 32)},
+            "steps": {"pose_reader": 8000, "param_reader": 8000, "segmenter": 8000},
+            "batch": {"pose_reader": 128, "param_reader": 128, "segmenter": 64},
+            "width": {"pose_reader": 32, "param_reader": 32, "segmenter": 16}},
+}  # people: (identities, images per identity) of the instrument's own world
+
+# P' reads every angle in one unit (30 degrees), so no angle gets more gradient per degree than another
+READER_POSE_SCALE = torch.tensor([30.0, 30.0, 30.0, 1.0, 1.0, 1.0, 1.0])
+MIRROR = torch.tensor([-1.0, 1.0, -1.0, 1.0, 1.0, 1.0, 1.0])  # yaw and roll change sign in a mirror
+PARAM_COLUMNS = S.Identity.columns()                          # 26: shape, skin, iris, hair style, hair colour
+HAIR_STYLE = PARAM_COLUMNS.index("hair_style")
+CONTINUOUS = [i for i in range(len(PARAM_COLUMNS)) if i != HAIR_STYLE]
+# the parts G must paint, for part IoU ("lips" counts the open mouth too: where the lips are)
+IOU_PARTS = {"eyes": ("eye",), "brows": ("brow",), "nose": ("nose",), "lips": ("lips", "mouth"),
+             "hair": ("hair",), "skin": ("skin",)}
+
+
+@dataclass
+class InstrumentConfig:
+    width: int = 16
+    steps: int = 1500
+    batch: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup: int = 50
+    seed: int = 0
+
+    def __post_init__(self):
+        check_training_config(self)
+
+
+# ----------------------------------------------------------------------------
+# The instruments' worlds: half wild photos, half studio photos (what G paints)
+# ----------------------------------------------------------------------------
+
+@dataclass
+class WorldPhotos:
+    images: torch.Tensor   # (N, 3, R, R) uint8
+    pose: torch.Tensor     # (N, 7) yaw, pitch, roll (degrees), expression
+    params: torch.Tensor   # (N, 26) identity parameters (Identity.to_vector)
+    parts: torch.Tensor    # (N, R, R) uint8 index into PART_NAMES
+
+
+def render_world(world_seed: int, identity_indices: np.ndarray, images_per_identity: int,
+                 resolution: int = RESOLUTION, image_offset: int = 0) -> WorldPhotos:
+    """Photos of these people of a world: even image indices are wild photos (any light and
+    background), odd ones studio photos (standard light on grey, as G's targets are)."""
+    from .train.gan import studio_nuisance
+
+    ids = np.repeat(np.asarray(identity_indices), images_per_identity)
+    imgs = image_offset + np.tile(np.arange(images_per_identity), len(identity_indices))
+    studio = imgs % 2 == 1
+    wild = S.sample_nuisance(world_seed, ids, imgs)
+    stud = studio_nuisance(world_seed, ids, imgs)
+    nuisance = S.Nuisance.from_vector(torch.where(torch.from_numpy(studio)[:, None], stud.to_vector().double(),
+                                                  wild.to_vector().double()))
+    identity = S.sample_identities(world_seed, ids)
+    r = S.render(identity, nuisance, resolution)
+    return WorldPhotos(r.to_uint8().permute(0, 3, 1, 2).contiguous(), nuisance.to_vector()[:, :7].float(),
+                       identity.to_vector(), r.parts)
+
+
+# ----------------------------------------------------------------------------
+# Building, training and loading
+# ----------------------------------------------------------------------------
+
+def build(name: str, width: int) -> nn.Module:
+    """A fresh instrument network (with its target scales as buffers, so a checkpoint carries them)."""
+    if name == "pose_reader":
+        net = ReaderNet(7, width)
+        net.register_buffer("target_scale", READER_POSE_SCALE.clone())
+    elif name == "param_reader":
+        net = ReaderNet(len(CONTINUOUS) + len(S.HAIR_STYLES), width)
+        net.register_buffer("target_mean", torch.zeros(len(CONTINUOUS)))
+        net.register_buffer("target_std", torch.ones(len(CONTINUOUS)))
+    elif name == "segmenter":
+        net = PartSegmenter(len(S.PART_NAMES), width)
+        net.register_buffer("class_weight", torch.ones(len(S.PART_NAMES)))
+    else:
+        raise ValueError(f"unknown instrument {name!r}: one of {', '.join(INSTRUMENTS)}")
+    return net
+
+
+def class_weights(parts: torch.Tensor, cap: float = 10.0) -> torch.Tensor:
+    """Median-frequency balancing (Eigen & Fergus 2015): weight = median frequency / frequency,
+    at most `cap`, so a part of a few pixels (an eye) counts in the loss as much as the background."""
+    freq = torch.bincount(parts.flatten().long(), minlength=len(S.PART_NAMES)).double()
+    freq = freq / freq.sum()
+    seen = freq > 0
+    w = torch.ones(len(freq), dtype=torch.float64)
+    w[seen] = (freq[seen].median() / freq[seen]).clamp(max=cap)
+    return w.float()
+
+
+def _loss(name: str, net: nn.Module, x: torch.Tensor, batch: WorldPhotos, flip: torch.Tensor) -> torch.Tensor:
+    if name == "pose_reader":
+        y = batch.pose / net.target_scale
+        y = torch.where(flip[:, None], y * MIRROR.to(y.device), y)
+        return F.smooth_l1_loss(net(x), y, beta=0.05)
+    if name == "param_reader":
+        out = net(x)
+        y = (batch.params[:, CONTINUOUS] - net.target_mean) / net.target_std
+        return F.mse_loss(out[:, :len(CONTINUOUS)], y) + F.cross_entropy(out[:, len(CONTINUOUS):],
+                                                                         batch.params[:, HAIR_STYLE].long())
+    return F.cross_entropy(net(x), batch.parts.long(), weight=net.class_weight)
+
+
+def train_instrument(name: str, photos: WorldPhotos | None, cfg: InstrumentConfig, checkpoint: str | Path | None = None,
+                     device: str | torch.device = "cpu", save_every_s: float = 120.0, log_every: int = 25,
+                     progress: bool = False) -> tuple[nn.Module, dict]:
+    """Train (or load, or resume) one instrument on its world's photos. `photos` may be None when
+    the checkpoint is finished (loading renders nothing). Returns the network frozen, and its history."""
+    from .train.checkpoint import TrainCheckpoint
+    from .train.classifier import batch_indices, lr_at
+    from .train.loop import TrainLog
+
+    device = torch.device(device)
+    torch.manual_seed(cfg.seed)
+    net = build(name, cfg.width).to(device)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    history = {"step": [], "loss": [], "seconds": 0.0}
+    ckpt, start = None, 0
+    if checkpoint is not None:
+        ckpt = TrainCheckpoint(checkpoint, kind=f"instrument-{name}", config=asdict(cfg), modules={"net": net},
+                               optimizers={"opt": opt}, save_every_s=save_every_s)
+        start = ckpt.resume()
+        history = ckpt.extra.get("history", history)
+        if ckpt.finished:
+            return net.eval().requires_grad_(False), history
+    if photos is None:
+        raise ValueError(f"train_instrument({name!r}): no photos to train on and no finished checkpoint")
+    if name == "param_reader" and start == 0:  # standardise each parameter by its spread in this world
+        cont = photos.params[:, CONTINUOUS]
+        net.target_mean.copy_(cont.mean(0))
+        net.target_std.copy_(cont.std(0).clamp_min(1e-3))
+    if name == "segmenter" and start == 0:  # eyes and lips are a few pixels: weigh parts by rarity
+        net.class_weight.copy_(class_weights(photos.parts))
+    log = TrainLog(history, ("loss",), cfg.steps, start, log_every, ckpt, f"instrument {name}", progress,
+                   device=device)
+    net.train()
+    for step in range(start, cfg.steps):
+        idx = batch_indices(step, len(photos.images), cfg.batch, cfg.seed)
+        x = photos.images[idx].to(device).float() / 255
+        batch = WorldPhotos(x, photos.pose[idx].to(device), photos.params[idx].to(device), photos.parts[idx].to(device))
+        flip = torch.zeros(len(idx), dtype=torch.bool, device=device)
+        if name == "pose_reader":  # a mirrored face is the same face with yaw and roll negated
+            flip = (torch.rand(len(idx), generator=torch.Generator().manual_seed(cfg.seed * 7 + step)) < 0.5).to(device)
+            x = torch.where(flip[:, None, None, None], x.flip(3), x)
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, cfg)
+        loss = _loss(name, net, x, batch, flip)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        log.step(step + 1, loss.detach()[None])
+    history = log.finish()
+    return net.eval().requires_grad_(False), history
+
+
+def instrument_checkpoint(name: str, profile: str) -> Path:
+    """FACEID_LAB_HOME/checkpoints/<posereader|paramreader|segmenter>_<profile>.pt"""
+    from . import course
+
+    return course.path("checkpoints", f"{CHECKPOINT_STEMS[name]}_{profile}.pt")
+
+
+def instrument_config(name: str, profile: str) -> InstrumentConfig:
+    b = INSTRUMENT_BUDGETS[profile]
+    return InstrumentConfig(width=b["width"][name], steps=b["steps"][name], batch=b["batch"][name],
+                            seed=INIT_SEEDS[name])
+
+
+def load_instrument(name: str, profile: str, device: str | torch.device = "cpu", progress: bool = False,
+                    save_every_s: float = 120.0) -> tuple[nn.Module, dict]:
+    """Train-or-load one instrument of a profile: a finished checkpoint is loaded (nothing is
+    rendered), an unfinished one resumes, a missing one trains on its own world."""
+    from .train.checkpoint import checkpoint_finished
+
+    cfg, path = instrument_config(name, profile), instrument_checkpoint(name, profile)
+    photos = None
+    if not checkpoint_finished(path):
+        identities, per_identity = INSTRUMENT_BUDGETS[profile]["people"][name]
+        photos = render_world(WORLD_SEEDS[name], np.arange(identities), per_identity)
+    net, history = train_instrument(name, photos, cfg, path, device, save_every_s, progress=progress)
+    provenance = {"instrument": name, "profile": profile, "world_seed": WORLD_SEEDS[name], "init_seed": cfg.seed,
+                  "width": cfg.width, "steps": cfg.steps, "checkpoint": str(path),
+                  "train_seconds": round(history.get("seconds", 0.0), 1), "used_as_training_signal": False}
+    return net, provenance
+
+
+@dataclass
+class Instruments:
+    """P', the identity-parameter reader and the part segmenter of one profile, frozen."""
+
+    pose_reader: ReaderNet
+    param_reader: ReaderNet
+    segmenter: PartSegmenter
+    provenance: dict
+
+    def read_pose(self, images: torch.Tensor) -> torch.Tensor:
+        """(N, 7) yaw, pitch, roll in degrees and the 4 expression factors."""
+        return run_batched(self.pose_reader, images) * self.pose_reader.target_scale.cpu()
+
+    def read_params(self, images: torch.Tensor) -> torch.Tensor:
+        """(N, 26) identity parameters in Identity.to_vector()'s columns (hair style: the likeliest)."""
+        out = run_batched(self.param_reader, images)
+        params = torch.zeros(len(out), len(PARAM_COLUMNS))
+        params[:, CONTINUOUS] = (out[:, :len(CONTINUOUS)] * self.param_reader.target_std.cpu()
+                                 + self.param_reader.target_mean.cpu())
+        params[:, HAIR_STYLE] = out[:, len(CONTINUOUS):].argmax(1).float()
+        return params
+
+    def segment(self, images: torch.Tensor) -> torch.Tensor:
+        """(N, R, R) int64 part labels (PART_NAMES)."""
+        return torch.cat([run_batched(self.segmenter, images[a:a + 256]).argmax(1)
+                          for a in range(0, len(images), 256)])
+
+    def quality_features(self, images: torch.Tensor) -> torch.Tensor:
+        """(N, D): the segmenter's pooled encoder features, the space of KID."""
+        return run_batched(SegmenterFeatures(self.segmenter), images)
+
+    def parameter_error(self, images: torch.Tensor, true_params: torch.Tensor) -> torch.Tensor:
+        """(N,) mean absolute error of the read parameters over the 25 continuous ones, each in units
+        of its spread among people (so 1.0 = as far off as a random person), plus 1 for a wrong hair style."""
+        read = self.read_params(images)
+        std = self.param_reader.target_std.cpu()
+        cont = ((read[:, CONTINUOUS] - true_params[:, CONTINUOUS]).abs() / std).mean(1)
+        return cont + (read[:, HAIR_STYLE] != true_params[:, HAIR_STYLE]).float()
+
+
+def load_instruments(profile: str, device: str | torch.device = "cpu", progress: bool = False,
+                     save_every_s: float = 120.0) -> Instruments:
+    """Train-or-load the three instruments of a profile."""
+    nets, provenance = {}, {}
+    for name in INSTRUMENTS:
+        nets[name], provenance[name] = load_instrument(name, profile, device, progress, save_every_s)
+    return Instruments(nets["pose_reader"].cpu(), nets["param_reader"].cpu(), nets["segmenter"].cpu(), provenance)
+
+
+# ----------------------------------------------------------------------------
+# The instruments' own accuracy on people they never saw (the course world's test people)
+# ----------------------------------------------------------------------------
+
+def part_iou(predicted: torch.Tensor, truth: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Per image IoU (N,) of each part of IOU_PARTS between two label maps (N, R, R); NaN where the
+    part is in neither map (a hidden ear is no error)."""
+    out = {}
+    for part, names in IOU_PARTS.items():
+        ids = torch.tensor([S.PART_NAMES.index(n) for n in names])
+        p, t = torch.isin(predicted, ids), torch.isin(truth.long(), ids)
+        inter, union = (p & t).flatten(1).sum(1).float(), (p | t).flatten(1).sum(1).float()
+        out[part] = torch.where(union > 0, inter / union.clamp_min(1), torch.full_like(union, float("nan")))
+    return out
+
+
+def evaluate_instruments(instruments: Instruments, identities: int = 50, per_identity: int = 4,
+                         seed: int = 0) -> dict:
+    """Each instrument on unseen people of the course world (test identities, wild and studio
+    photos), against a trivial baseline: P' mean absolute error per output vs always answering the
+    mean; R's R^2 per parameter (the mean scores 0) and hair-style accuracy vs the commonest style;
+    S's IoU per part vs the per-pixel commonest label of these very maps (a generous floor)."""
+    from .data.datasets import TEST_IDENTITY_OFFSET
+
+    photos = render_world(seed, TEST_IDENTITY_OFFSET + np.arange(identities), per_identity)
+    x = photos.images
+    pose = instruments.read_pose(x)
+    names = ("yaw", "pitch", "roll", "smile", "mouth_open", "brow_raise", "eye_closure")
+    mae = (pose - photos.pose).abs().mean(0)
+    base = (photos.pose - photos.pose.mean(0)).abs().mean(0)
+    params = instruments.read_params(x)
+    truth = photos.params
+    r2 = 1 - ((params - truth) ** 2).sum(0) / ((truth - truth.mean(0)) ** 2).sum(0).clamp_min(1e-12)
+    styles, read_styles = truth[:, HAIR_STYLE].long(), params[:, HAIR_STYLE].long()
+    seg = instruments.segment(x)
+    mode = torch.mode(photos.parts.long(), dim=0).values.expand_as(photos.parts)
+    iou, iou_base = part_iou(seg, photos.parts), part_iou(mode, photos.parts)
+    return {
+        "people": identities, "photos": len(x), "world": f"course world {seed}, test identities (unseen by all)",
+        "pose_reader": {"mae": {n: round(float(v), 3) for n, v in zip(names, mae, strict=True)},
+                        "mae_of_the_mean": {n: round(float(v), 3) for n, v in zip(names, base, strict=True)}},
+        "param_reader": {"r2": {c: round(float(r2[i]), 3) for i, c in enumerate(PARAM_COLUMNS) if i != HAIR_STYLE},
+                         "r2_shape_mean": round(float(r2[:16].mean()), 3),
+                         "r2_colour_mean": round(float(r2[[16, 17, 18, 19, 20, 21, 23, 24, 25]].mean()), 3),
+                         "hair_style_accuracy": round(float((read_styles == styles).float().mean()), 3),
+                         "hair_style_commonest": round(float((styles == torch.mode(styles).values).float().mean()), 3)},
+        "segmenter": {"iou": {p: round(float(v.nanmean()), 3) for p, v in iou.items()},
+                      "iou_mean": round(float(torch.stack([v.nanmean() for v in iou.values()]).mean()), 3),
+                      "iou_of_the_commonest_map": {p: round(float(v.nanmean()), 3) for p, v in iou_base.items()}},
+    }
+
+
+# ----------------------------------------------------------------------------
+# Verdicts on a generator
+# ----------------------------------------------------------------------------
+
+PER_SAMPLE_KEYS = ("judge_similarity", "judge_similarity_blur", "judge_similarity_jpeg", "param_error",
+                   "part_iou", "yaw_error", "pitch_error", "roll_error", "ssim", "l1")
+
+
+def generator_truth(test) -> dict:
+    """What SynthFaces knows about a generator test's samples (gan.run_generator_test): the true
+    part map of each target, the source person's identity parameters, and renders of *other*
+    people in the very same studio poses (KID's reference set: same poses, not the same person)."""
+    from .train.gan import studio_nuisance
+
+    ids, imgs = test.identity_indices, test.image_indices
+    identity = S.sample_identities(test.seed, ids)
+    nuisance = studio_nuisance(test.seed, ids, imgs)
+    res = test.targets.shape[-1]
+    shift = int(np.argmax(test.labels.numpy() != test.labels.numpy()[0])) or 1  # the next person's first sample
+    other = S.render(identity[np.roll(np.arange(len(ids)), -shift)], nuisance, res)
+    return {"parts": S.render(identity, nuisance, res).parts, "params": identity.to_vector(),
+            "others": other.to_uint8().permute(0, 3, 1, 2).float() / 255}
+
+
+def generator_verdict(outputs: torch.Tensor, test, truth: dict, instruments: Instruments, judge) -> dict:
+    """The instruments' and the judge's verdict on `outputs` (n, 3, R, R) for a generator test:
+    {"summary": {...means...}, "per_sample": {key: (n,) list}}. See EVALUATION_KEYS for the keys."""
+    f_src = judge.embed(test.sources)
+    sim = lambda images: (f_src * judge.embed(images)).sum(1)  # noqa: E731
+    per = {"judge_similarity": sim(outputs), "judge_similarity_blur": sim(metrics.gaussian_blurred(outputs, 1.0)),
+           "judge_similarity_jpeg": sim(metrics.jpeg_compressed(outputs, 75)),
+           "param_error": instruments.parameter_error(outputs, truth["params"])}
+    ious = part_iou(instruments.segment(outputs), truth["parts"])
+    per["part_iou"] = torch.stack(list(ious.values()), 1).nanmean(1)
+    angles = (instruments.read_pose(outputs)[:, :3] - test.true_pose[:, :3]).abs()
+    per |= {f"{a}_error": angles[:, i] for i, a in enumerate(("yaw", "pitch", "roll"))}
+    per["ssim"] = metrics.ssim(outputs, test.targets, reduce=False)
+    per["l1"] = (outputs - test.targets).abs().flatten(1).mean(1)
+    kid = metrics.kernel_inception_distance(instruments.quality_features(outputs),
+                                            instruments.quality_features(truth["others"]))
+    summary = {k: float(v.nanmean()) for k, v in per.items()}
+    summary |= {"blur_kept": summary["judge_similarity_blur"] / summary["judge_similarity"]
+                if summary["judge_similarity"] > 0 else float("nan"),
+                "jpeg_kept": summary["judge_similarity_jpeg"] / summary["judge_similarity"]
+                if summary["judge_similarity"] > 0 else float("nan"),
+                "part_iou_by_part": {p: float(v.nanmean()) for p, v in ious.items()},
+                "kid": kid["kid"], "kid_std": kid["std"]}
+    return {"summary": summary, "per_sample": {k: [round(float(x), 5) for x in v] for k, v in per.items()}}
+
+
+def reference_verdicts(test, truth: dict, instruments: Instruments, judge) -> dict:
+    """The scale of every number: the true renders themselves (the ceiling: what a perfect G scores)
+    and one blurred mean face for everybody (the floor: a mean head, sigma 2 px)."""
+    mean_face = metrics.gaussian_blurred(test.targets.mean(0, keepdim=True), 2.0).expand_as(test.targets)
+    return {name: generator_verdict(images.contiguous(), test, truth, instruments, judge)["summary"]
+            for name, images in (("true render", test.targets), ("blurred mean face", mean_face))}
+
+
+EVALUATION_KEYS = {
+    "judge_similarity": "cosine(judge(source photo), judge(G's face)); the judge never trains anything",
+    "judge_similarity_blur": "the same after a Gaussian blur of 1 px (at 64 px)",
+    "judge_similarity_jpeg": "the same after a JPEG round trip at quality 75",
+    "blur_kept": "judge_similarity_blur / judge_similarity: identity that survives a blur (1.0 = all of it)",
+    "jpeg_kept": "judge_similarity_jpeg / judge_similarity",
+    "param_error": "identity-parameter reader R on G's face vs the source person's true parameters: mean "
+                   "|error| / spread over the 25 continuous parameters, + 1 for a wrong hair style (lower is better)",
+    "part_iou": "segmenter S on G's face vs the true render's part map: mean IoU over eyes, brows, nose, "
+                "lips, hair, skin (part_iou_by_part: each)",
+    "yaw_error": "|P'(G's face) - target yaw| in degrees (P' is not P, G's teacher); pitch_error, roll_error alike",
+    "ssim": "SSIM to the true render (this person in the target pose)", "l1": "mean |G's face - true render|",
+    "kid": "KID (unbiased, x1) between G's faces and renders of other people in the same poses, in S's "
+           "encoder features (not identity features); ~0 = as good as real renders",
+}

@@ -1,0 +1,122 @@
+"""The instruments: each trains in the ci profile and beats a trivial baseline on people it never
+saw; part IoU and the verdict's references behave on known cases; the evaluation runs end to end
+with seeds and intervals."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import run_cli
+from faceid_lab import instruments as I
+from faceid_lab.data import synthetic as S
+
+
+def test_part_iou_on_known_maps():
+    skin, eye, hair = (S.PART_NAMES.index(n) for n in ("skin", "eye", "hair"))
+    truth = torch.full((2, 8, 8), skin)
+    truth[:, 2:4, 2:4] = eye                                   # a 2x2 eye
+    pred = truth.clone()
+    pred[1, 2:4, 3:5] = eye                                    # image 1: the eye one pixel to the right
+    pred[1, 2:4, 2] = skin
+    iou = I.part_iou(pred, truth)
+    assert iou["eyes"][0] == 1 and iou["eyes"][1] == pytest.approx(2 / 6)
+    assert math.isnan(iou["hair"][0])                          # in neither map: no error, no score
+    pred[0, 0, 0] = hair
+    assert I.part_iou(pred, truth)["hair"][0] == 0             # painted where there is none: 0
+
+
+def test_rare_parts_weigh_more_in_the_segmenters_loss():
+    parts = torch.zeros(1, 10, 10, dtype=torch.uint8)
+    parts[0, :5] = S.PART_NAMES.index("skin")
+    parts[0, 0, 0] = S.PART_NAMES.index("eye")
+    w = I.class_weights(parts, cap=10.0)
+    assert w[S.PART_NAMES.index("eye")] == 10.0                # capped
+    assert float(w[S.PART_NAMES.index("skin")]) == pytest.approx(float(w[0]), rel=0.05)  # as common as background
+    assert w[S.PART_NAMES.index("nose")] == 1.0                # absent: left alone
+
+
+@pytest.fixture(scope="module")
+def ci_instruments(tmp_path_factory):
+    import os
+
+    home = tmp_path_factory.mktemp("instruments_home")
+    saved = {k: os.environ.get(k) for k in ("FACEID_LAB_HOME", "FACEID_LAB_TRAINING_LOCK")}
+    os.environ["FACEID_LAB_HOME"] = str(home)
+    os.environ["FACEID_LAB_TRAINING_LOCK"] = str(home / "training.lock")  # this module's own lock
+    try:
+        yield I.load_instruments("ci"), home
+    finally:
+        for k, v in saved.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+
+
+def test_each_instrument_beats_a_trivial_baseline_on_unseen_people(ci_instruments):
+    instruments, _ = ci_instruments
+    r = I.evaluate_instruments(instruments, identities=20, per_identity=4)
+    pose = r["pose_reader"]
+    assert pose["mae"]["yaw"] < 0.6 * pose["mae_of_the_mean"]["yaw"]
+    assert pose["mae"]["pitch"] < pose["mae_of_the_mean"]["pitch"]
+    params = r["param_reader"]
+    assert np.mean([params["r2"][f"hair_{c}"] for c in "rgb"]) > 0.2    # the mean of the people scores 0
+    assert np.mean([params["r2"][f"skin_{c}"] for c in "rgb"]) > 0.0
+    seg, floor = r["segmenter"], r["segmenter"]["iou_of_the_commonest_map"]
+    assert seg["iou_mean"] > np.mean(list(floor.values())) + 0.05
+    assert min(seg["iou"][p] for p in ("eyes", "nose", "brows")) > 0.05  # small parts found (the floor: 0)
+    for p in instruments.provenance.values():
+        assert p["used_as_training_signal"] is False
+        assert p["world_seed"] not in (0, 7919)                # not the course's world, not the judge's
+
+
+def test_a_finished_instrument_loads_without_rendering(ci_instruments, monkeypatch):
+    instruments, home = ci_instruments
+    monkeypatch.setenv("FACEID_LAB_HOME", str(home))
+    monkeypatch.setattr(I, "render_world", lambda *a, **k: pytest.fail("loading rendered a training set"))
+    again = I.load_instruments("ci")
+    x = torch.rand(3, 3, 64, 64)
+    assert torch.equal(again.read_pose(x), instruments.read_pose(x))
+
+
+def test_the_verdicts_scale_truth_scores_as_truth(ci_instruments, tiny_gan_world):
+    from conftest import PooledPixelJudge
+    from faceid_lab.train.gan import GeneratorTest
+
+    instruments, _ = ci_instruments
+    ids, imgs = 1_000_000 + np.repeat(np.arange(4), 2), np.tile(np.arange(2), 4)
+    from faceid_lab.train.gan import render_photos
+
+    src, _ = render_photos(0, ids, imgs, False, 64)
+    tgt, pose = render_photos(0, ids, imgs, True, 64)
+    src, tgt = src.float() / 255, tgt.float() / 255
+    test = GeneratorTest(src, tgt, pose, torch.from_numpy(np.repeat(np.arange(4), 2)), tgt.clone(), ids, imgs, 0)
+    truth = I.generator_truth(test)
+    assert not torch.equal(truth["others"], tgt)               # other people, ...
+    refs = I.reference_verdicts(test, truth, instruments, PooledPixelJudge())
+    top, floor = refs["true render"], refs["blurred mean face"]
+    assert top["ssim"] == pytest.approx(1.0) and top["l1"] == 0.0
+    seg_iou = I.part_iou(instruments.segment(tgt), truth["parts"])
+    assert top["part_iou"] == pytest.approx(float(torch.stack(list(seg_iou.values()), 1).nanmean(1).nanmean()))
+    assert floor["ssim"] < top["ssim"] and floor["l1"] > 0
+    assert floor["blur_kept"] == pytest.approx(1.0, abs=0.05)  # already blurred: a blur takes nothing away
+
+
+def test_evaluate_faceidgan_reports_seeds_intervals_and_paired_differences(tmp_path):
+    out = tmp_path / "eval.json"
+    proc = run_cli("evaluate", "faceidgan", "--profile", "ci", "--variants", "n", "2n", "--seed", "0", "1", "2",
+                   "--out", str(out))
+    assert "2N-class C (FaceID-GAN)" in proc.stdout and "(true render)" in proc.stdout  # the printed table
+    r = json.loads(out.read_text())
+    assert r["seeds"] == [0, 1, 2] and set(r["variants"]) == {"n", "2n"} and r["split"] == "test"
+    v = r["variants"]["2n"]
+    assert set(v["per_seed"]) == {"0", "1", "2"} and len(v["per_person"]["judge_similarity"]) == r["people"]
+    s = v["summary"]["judge_similarity"]
+    assert s["n"] == 3 and s["low"] <= s["mean"] <= s["high"]
+    # three seeds are three different runs
+    assert len({v["per_seed"][k]["judge_similarity"] for k in v["per_seed"]}) == 3
+    diff = r["paired"]["2n - n"]["judge_similarity"]
+    assert diff["low"] <= diff["difference"] <= diff["high"] and isinstance(diff["separated"], bool)
+    assert set(r["references"]) == {"true render", "blurred mean face"}
+    assert set(r["keys"]) >= {"judge_similarity", "part_iou", "param_error", "kid", "blur_kept"}
+    assert {"k_final", "k_positive_second_half"} <= set(v["training"]["0"])
