@@ -8,6 +8,10 @@
 #
 # Extra seeds that are not finished DEADLINE_S seconds after the start are dropped (the evaluation
 # then uses seed 0 alone). Finished checkpoints are packed into OUTDIR/pack/ckpt.tgz.* (12 MiB parts).
+# Measured on one H200 (16 cores), cpu profile: stage A took 131 s (judge 10 s, P 12 s and each instrument
+# about 10 s of training; the rest is rendering on the CPU); 18 FaceID-GAN runs at once (6 variants x 3
+# seeds) had not finished seed 0 after 440 s: every process renders its own training people on the
+# CPU, so give it fewer runs at once (SEEDS="0") or more time.
 set -u
 device=${DEVICE:-cuda}
 profile=${1:-cpu}; out=${2:-/tmp/gpu_out}; deadline=${3:-380}; seeds=${4:-0}

@@ -58,9 +58,10 @@ def test_synth_weight_schedule_falls_from_start_to_end():
 
 
 def test_config_checks_the_classifier_and_no_c_means_no_symmetry():
-    with pytest.raises(ValueError, match="none, n, 2n"):
+    with pytest.raises(ValueError, match="none, frozen, real, n, 2n"):
         FaceIdGanConfig(classifier="3n")
     assert FaceIdGanConfig(classifier="none", symmetric=True).symmetric is False
+    assert FaceIdGanConfig(classifier="frozen", symmetric=False).symmetric is True  # a frozen C is the same net
 
 
 def test_c_starts_as_the_identity_network_with_a_fresh_head():
@@ -173,9 +174,10 @@ def test_cli_trains_and_evaluates_the_variants(capsys):
     assert info["classifier"] == "n" and info["steps"] == 4 and info["checkpoint"].endswith(".pt")
     assert main(["evaluate", "faceidgan", "--profile", "ci", "--steps", "4"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"none", "n", "2n"}
-    assert out["n"]["train_seconds"] == info["train_seconds"]  # loaded, not trained again
-    assert all(np.isfinite(v["id_similarity"]) and v["frechet_judge"] > 0 for v in out.values())
+    assert set(out["variants"]) == {"none", "n", "2n"}
+    assert out["variants"]["n"]["training"]["0"]["train_seconds"] == info["train_seconds"]  # loaded, not trained
+    assert all(np.isfinite(v["summary"]["judge_similarity"]["mean"]) and np.isfinite(v["summary"]["kid"]["mean"])
+               for v in out["variants"].values())
 
 
 def test_two_n_probe_trains_a_2n_classifier_on_a_frozen_g(tiny):
