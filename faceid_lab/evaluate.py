@@ -230,6 +230,10 @@ def evaluate_faceidgan(profile: str, variants: tuple[str, ...] = VARIANTS, seeds
     return out
 
 
+def _digits(key: str) -> int:
+    return 1 if key in ("yaw_error", "pitch_error", "roll_error") else 3  # angles in degrees
+
+
 def faceidgan_table(result: dict) -> list[dict]:
     """One row per variant of an evaluate_faceidgan result, means with 95% intervals over seeds,
     plus the two references (true render, blurred mean face) as the scale."""
@@ -246,12 +250,92 @@ def faceidgan_table(result: dict) -> list[dict]:
             s = dict(v["summary"][key])
             if key == "kid":
                 s = {k: x * 1000 if isinstance(x, float) else x for k, x in s.items()}
-            row[title] = format_interval(s, 1 if key.endswith("_error") else 3)
+            row[title] = format_interval(s, _digits(key))
         rows.append(row)
     for name, ref in (result.get("references") or {}).items():
         row = {"variant": f"({name})"}
         for title, key in cols:
             x = ref[key] * (1000 if key == "kid" else 1)
-            row[title] = f"{x:.{1 if key.endswith('_error') else 3}f}"
+            row[title] = f"{x:.{_digits(key)}f}"
         rows.append(row)
     return rows
+
+
+PAIRED_TITLES = {"judge_similarity": "judge similarity", "judge_similarity_blur": "judge similarity after blur",
+                 "param_error": "param error", "part_iou": "part IoU", "ssim": "SSIM", "yaw_error": "yaw error (P')"}
+
+
+def paired_rows(result: dict, keys: tuple[str, ...] = PAIRED_KEYS) -> list[dict]:
+    """One row per comparison of an evaluate_faceidgan result: the paired difference A - B of each
+    key over the test people with its 95% bootstrap interval, and whether the interval excludes 0."""
+    from .stats import format_interval
+
+    rows = []
+    for pair, diffs in result["paired"].items():
+        row = {"A - B": pair}
+        for key in keys:
+            d = diffs[key]
+            row[PAIRED_TITLES[key]] = format_interval(d, _digits(key)) + (
+                "" if d["separated"] else " (n.s.)")
+        rows.append(row)
+    return rows
+
+
+def part_rows(result: dict) -> list[dict]:
+    """IoU per part (eyes, brows, nose, lips, hair, skin) of every variant and of the two references,
+    averaged over seeds: where the segmenter finds G's face parts."""
+    rows = []
+    for v in result["variants"].values():
+        seeds = list(v["per_seed"].values())
+        parts = seeds[0]["part_iou_by_part"]
+        rows.append({"variant": v["label"]} | {p: round(sum(s["part_iou_by_part"][p] for s in seeds) / len(seeds), 3)
+                                               for p in parts})
+    for name, ref in (result.get("references") or {}).items():
+        rows.append({"variant": f"({name})"} | {p: round(x, 3) for p, x in ref["part_iou_by_part"].items()})
+    return rows
+
+
+def faceidgan_findings(result: dict) -> list[str]:
+    """The sentences a notebook may claim about an evaluate_faceidgan result, each worded from the
+    measured values: a difference is called one only where its paired interval excludes 0."""
+    from .stats import format_interval
+
+    variants, refs = result["variants"], result["references"]
+    label = {name: v["label"].split(" (")[0] for name, v in variants.items()}
+    mean = {name: {k: s["mean"] for k, s in v["summary"].items()} for name, v in variants.items()}
+    out = []
+    ranked = sorted(mean, key=lambda n: mean[n]["judge_similarity"], reverse=True)
+    out.append("By the judge's identity similarity: " + " > ".join(
+        f"{label[n]} {mean[n]['judge_similarity']:.3f}" for n in ranked)
+        + f" (a true render scores {refs['true render']['judge_similarity']:.3f}).")
+    for pair, diffs in result["paired"].items():
+        a, b = pair.split(" - ")
+        d = diffs["judge_similarity"]
+        verdict = (f"{label[a]} {'above' if d['difference'] > 0 else 'below'} {label[b]}" if d["separated"]
+                   else f"no measurable difference between {label[a]} and {label[b]}")
+        out.append(f"Judge similarity, {label[a]} minus {label[b]}: {format_interval(d)} over {d['units']} "
+                   f"test people: {verdict}.")
+    floor, ceiling = refs["blurred mean face"]["part_iou"], refs["true render"]["part_iou"]
+    best = max(mean, key=lambda n: mean[n]["part_iou"])
+    share = (mean[best]["part_iou"] - floor) / (ceiling - floor)
+    eyes = max(sum(s["part_iou_by_part"]["eyes"] for s in v["per_seed"].values()) / len(v["per_seed"])
+               for v in variants.values())
+    picture = ("no variant paints a face's parts where they belong: the best is barely above a blurred mean head"
+               if share < 0.25 else f"the best variant gets {share:.0%} of the way from a blurred mean head to "
+               "the true render")
+    out.append(f"Part IoU by the segmenter: {min(m['part_iou'] for m in mean.values()):.3f} to "
+               f"{mean[best]['part_iou']:.3f} across the variants, against {floor:.3f} for a blurred mean face and "
+               f"{ceiling:.3f} for the true render; eyes at most {eyes:.3f} "
+               f"(true render {refs['true render']['part_iou_by_part']['eyes']:.3f}): {picture}.")
+    below = [label[n] for n in mean if mean[n]["ssim"] < refs["blurred mean face"]["ssim"]]
+    if below:
+        out.append(f"SSIM to the true render is below the blurred mean face's "
+                   f"({refs['blurred mean face']['ssim']:.3f}) for: {', '.join(below)}.")
+    k_on = {label[n]: sum(t["k_positive_second_half"] for t in v["training"].values()) / len(v["training"])
+            for n, v in variants.items()}
+    out.append("BEGAN's k above 0 in the second half of training: "
+               + ", ".join(f"{n} {x:.0%}" for n, x in k_on.items()) + ".")
+    if len(result["seeds"]) < 2:
+        out.append("One training seed per variant: the intervals above are over test people only; how much a "
+                   "variant moves from one training run to the next is not measured here (train more seeds).")
+    return out

@@ -27,12 +27,15 @@ FRONTALIZATION_BUDGETS = {"ci": {"identities": 4}, "cpu": {"identities": 40}, "g
 @dataclass
 class YawSet:
     """photos (P * Y, 3, R, R) person-major, yaw-minor; yaw (P * Y,) degrees; labels (P * Y,);
-    frontal (P, 3, R, R) each person's true frontal, neutral reference photo."""
+    frontal (P, 3, R, R) each person's true frontal, neutral reference photo; frontal_parts (P, R, R)
+    its part map; params (P, 26) each person's true identity parameters."""
 
     photos: torch.Tensor
     yaw: torch.Tensor
     labels: torch.Tensor
     frontal: torch.Tensor
+    frontal_parts: torch.Tensor | None = None
+    params: torch.Tensor | None = None
 
 
 def render_yaw_set(identities: int = 20, yaws: tuple[int, ...] = YAWS, seed: int = 0, resolution: int = 64,
@@ -51,9 +54,9 @@ def render_yaw_set(identities: int = 20, yaws: tuple[int, ...] = YAWS, seed: int
     wild = wild.with_pose(torch.stack([yaw, torch.zeros_like(yaw), torch.zeros_like(yaw)], 1))
     people_ids = S.sample_identities(seed, first + people)
     images = S.render(S.sample_identities(seed, ids), wild, resolution).to_uint8().permute(0, 3, 1, 2)
-    frontal = S.render(people_ids, S.Nuisance.reference(identities), resolution).to_uint8().permute(0, 3, 1, 2)
+    frontal = S.render(people_ids, S.Nuisance.reference(identities), resolution)
     return YawSet(images.float() / 255, yaw.abs().float(), torch.from_numpy(np.repeat(people, len(yaws))),
-                  frontal.float() / 255)
+                  frontal.to_uint8().permute(0, 3, 1, 2).float() / 255, frontal.parts, people_ids.to_vector())
 
 
 def frontalize(players, photos: torch.Tensor, seed: int = 0) -> torch.Tensor:
@@ -64,10 +67,13 @@ def frontalize(players, photos: torch.Tensor, seed: int = 0) -> torch.Tensor:
     return generate(players.G, players.identity_features(photos), f_pose, seed=seed)
 
 
-def score_frontalization(judge, photos: torch.Tensor, outputs: torch.Tensor, truth: torch.Tensor | None = None
-                         ) -> dict[str, torch.Tensor]:
+def score_frontalization(judge, photos: torch.Tensor, outputs: torch.Tensor, truth: torch.Tensor | None = None,
+                         instruments=None, truth_parts: torch.Tensor | None = None,
+                         true_params: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
     """Per photo: the judge's cosine(input, output) and, when the truth is given (one frontal photo
-    per input), cosine(truth, output), L1 and SSIM to it."""
+    per input), cosine(truth, output), L1 and SSIM to it. With the instruments (instruments.py):
+    P''s pose error of the output against the frontal target (mean of |yaw|, |pitch|, |roll|), and,
+    given the true frontal part maps and the people's true parameters, part IoU and R's parameter error."""
     from .metrics import ssim
 
     f_in, f_out = judge.embed(photos), judge.embed(outputs)
@@ -76,7 +82,42 @@ def score_frontalization(judge, photos: torch.Tensor, outputs: torch.Tensor, tru
         out["similarity_to_truth"] = (judge.embed(truth) * f_out).sum(1)
         out["l1"] = (outputs - truth).abs().flatten(1).mean(1)
         out["ssim"] = ssim(outputs, truth, reduce=False)
+    if instruments is not None:
+        from .instruments import part_iou
+
+        out["pose_error"] = instruments.read_pose(outputs)[:, :3].abs().mean(1)  # the target is frontal: 0, 0, 0
+        if truth_parts is not None:
+            ious = part_iou(instruments.segment(outputs), truth_parts)
+            out["part_iou"] = torch.stack(list(ious.values()), 1).nanmean(1)
+        if true_params is not None:
+            out["param_error"] = instruments.parameter_error(outputs, true_params)
     return out
+
+
+def score_yaw_set(judge, yaw_set: YawSet, outputs: torch.Tensor, instruments=None) -> dict[str, torch.Tensor]:
+    """score_frontalization of a yaw set's outputs against each person's true frontal photo (and,
+    with the instruments, its part map and the person's true parameters)."""
+    pick = yaw_set.labels
+    return score_frontalization(judge, yaw_set.photos, outputs, yaw_set.frontal[pick], instruments,
+                                None if yaw_set.frontal_parts is None else yaw_set.frontal_parts[pick],
+                                None if yaw_set.params is None else yaw_set.params[pick])
+
+
+def paired_methods(scores: dict[str, dict[str, torch.Tensor]], labels: torch.Tensor, method: str, baseline: str,
+                   keys: tuple[str, ...] = ("similarity", "part_iou", "ssim", "pose_error")) -> list[dict]:
+    """`method` minus `baseline` per score: each person's mean over the yaws, paired over people,
+    with a 95% bootstrap interval; `separated` is False where the interval includes 0."""
+    from .evaluate import per_person
+    from .stats import format_interval, paired_bootstrap
+
+    rows = []
+    for key in keys:
+        if key in scores[method] and key in scores[baseline]:
+            a, b = (per_person(scores[m][key].tolist(), labels) for m in (method, baseline))
+            d = paired_bootstrap(a, b)
+            rows.append({"score": key, f"{method} - {baseline}": format_interval(d, 1 if key == "pose_error" else 3),
+                         "people": d["units"], "separated": d["separated"]})
+    return rows
 
 
 def yaw_table(scores: dict[str, dict[str, torch.Tensor]], yaw: torch.Tensor) -> list[dict]:
@@ -89,7 +130,8 @@ def yaw_table(scores: dict[str, dict[str, torch.Tensor]], yaw: torch.Tensor) -> 
             row = {"method": method, "yaw": int(y), "judge similarity": s["similarity"][pick].mean().item(),
                    "(std)": s["similarity"][pick].std().item()}
             for key, name in (("similarity_to_truth", "similarity to true frontal"), ("l1", "L1 to truth"),
-                              ("ssim", "SSIM to truth")):
+                              ("ssim", "SSIM to truth"), ("part_iou", "part IoU"), ("param_error", "param error"),
+                              ("pose_error", "pose err (P', deg)")):
                 if key in s:
                     row[name] = s[key][pick].mean().item()
             rows.append(row)
@@ -153,6 +195,7 @@ def evaluate_frontalization(profile: str | None = None, device: str | torch.devi
     """`faceid-lab evaluate frontalization`: the yaw-bin table for the baseline (N-class) and
     FaceID-GAN (2N-class) models of a profile (train-or-load), judged by the SynthFaces judge."""
     from . import course
+    from .instruments import load_instruments
     from .judge import load_synth_judge
     from .train.faceidgan import load_faceid_gan
 
@@ -160,16 +203,16 @@ def evaluate_frontalization(profile: str | None = None, device: str | torch.devi
     identities = identities or FRONTALIZATION_BUDGETS[profile]["identities"]
     judge = load_synth_judge(profile, device=device, progress=False)
     methods = {"baseline (N-class C)": "n", "FaceID-GAN (2N-class C)": "2n"}
+    instruments = load_instruments(profile, device)
     yaw_set = render_yaw_set(identities, YAWS)
-    truth = yaw_set.frontal[yaw_set.labels]
-    scores = {name: score_frontalization(judge, yaw_set.photos,
-                                         frontalize(load_faceid_gan(c, profile, device=device)[0], yaw_set.photos),
-                                         truth)
+    scores = {name: score_yaw_set(judge, yaw_set, frontalize(load_faceid_gan(c, profile, device=device)[0],
+                                                             yaw_set.photos), instruments)
               for name, c in methods.items()}
     rows = yaw_table(scores, yaw_set.yaw)
     names = list(methods)
     return {"profile": profile, "identities": identities, "yaws": list(YAWS), "rows": rows,
-            "faceidgan_beats_baseline_in_every_bin": beats_in_every_bin(rows, names[1], names[0])}
+            "faceidgan_beats_baseline_in_every_bin": beats_in_every_bin(rows, names[1], names[0]),
+            "paired": paired_methods(scores, yaw_set.labels, names[1], names[0])}
 
 
 def ci_real_shard(people: int = 2) -> Path | None:
@@ -184,4 +227,47 @@ def ci_real_shard(people: int = 2) -> Path | None:
     out = course.path("shards", f"shared_celeba_{people}")
     real.prepare(real.celeba_sources(SHARED_CELEBA, max_identities=people), out, "celeba",
                  {"source": "celeba shared test photos"}, size=64, workers=1)
+    return out
+
+
+def frontal_references(judge, yaw_set: YawSet, instruments=None) -> dict[str, dict[str, torch.Tensor]]:
+    """The scale of the scores: the true frontal photo itself as the output (the ceiling) and one
+    blurred mean frontal face for everybody (the floor), scored like a method's outputs."""
+    from .metrics import gaussian_blurred
+
+    true = yaw_set.frontal[yaw_set.labels]
+    mean = gaussian_blurred(yaw_set.frontal.mean(0, keepdim=True), 2.0).expand_as(true).contiguous()
+    return {name: score_yaw_set(judge, yaw_set, images, instruments)
+            for name, images in (("(true frontal)", true), ("(blurred mean face)", mean))}
+
+
+def summary_rows(scores: dict[str, dict[str, torch.Tensor]]) -> list[dict]:
+    """One row per method (or reference): each score's mean over every face and yaw."""
+    names = {"similarity": "judge similarity", "similarity_to_truth": "similarity to true frontal",
+             "ssim": "SSIM to truth", "part_iou": "part IoU", "param_error": "param error",
+             "pose_error": "pose err (P', deg)"}
+    return [{"method": method} | {title: round(s[key].nanmean().item(), 1 if key == "pose_error" else 3)
+                                  for key, title in names.items() if key in s}
+            for method, s in scores.items()]
+
+
+def frontalization_findings(scores: dict, references: dict, yaw: torch.Tensor, labels: torch.Tensor,
+                            method: str, baseline: str) -> list[str]:
+    """What the measurements say, worded from the values (a difference only where its interval separates)."""
+    out = []
+    for name in (baseline, method):
+        by_yaw = [scores[name]["similarity"][yaw == y].mean().item() for y in sorted(set(yaw.tolist()))]
+        out.append(f"{name}: judge similarity {min(by_yaw):.3f} to {max(by_yaw):.3f} across the yaws.")
+    for row in paired_methods(scores, labels, method, baseline):
+        diff = row[f"{method} - {baseline}"]
+        out.append(f"{row['score']}, {method} minus {baseline}: {diff} over {row['people']} people"
+                   + ("" if row["separated"] else ": no measurable difference") + ".")
+    if all("part_iou" in s for s in (*scores.values(), *references.values())):
+        floor = references["(blurred mean face)"]["part_iou"].nanmean().item()
+        ceiling = references["(true frontal)"]["part_iou"].nanmean().item()
+        best = max(s["part_iou"].nanmean().item() for s in scores.values())
+        share = (best - floor) / (ceiling - floor)
+        out.append(f"Part IoU: best method {best:.3f}, blurred mean face {floor:.3f}, true frontal {ceiling:.3f}: "
+                   + ("no frontalized face has its parts where the truth has them." if share < 0.25 else
+                      f"the best method is {share:.0%} of the way from the mean head to the truth."))
     return out

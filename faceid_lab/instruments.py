@@ -64,6 +64,9 @@ CONTINUOUS = [i for i in range(len(PARAM_COLUMNS)) if i != HAIR_STYLE]
 # the parts G must paint, for part IoU ("lips" counts the open mouth too: where the lips are)
 IOU_PARTS = {"eyes": ("eye",), "brows": ("brow",), "nose": ("nose",), "lips": ("lips", "mouth"),
              "hair": ("hair",), "skin": ("skin",)}
+# R's parameter error counts only what R can read: R^2 at least this on its own world's validation people
+READABLE_R2 = 0.5
+READER_VALIDATION_OFFSET = 5_000_000  # R's validation people in its world (it trains on people 0, 1, ...)
 
 
 @dataclass
@@ -247,6 +250,7 @@ class Instruments:
     param_reader: ReaderNet
     segmenter: PartSegmenter
     provenance: dict
+    readable: torch.Tensor | None = None  # (25,) bool over CONTINUOUS: what parameter_error counts
 
     def read_pose(self, images: torch.Tensor) -> torch.Tensor:
         """(N, 7) yaw, pitch, roll in degrees and the 4 expression factors."""
@@ -271,12 +275,31 @@ class Instruments:
         return run_batched(SegmenterFeatures(self.segmenter), images)
 
     def parameter_error(self, images: torch.Tensor, true_params: torch.Tensor) -> torch.Tensor:
-        """(N,) mean absolute error of the read parameters over the 25 continuous ones, each in units
-        of its spread among people (so 1.0 = as far off as a random person), plus 1 for a wrong hair style."""
+        """(N,) mean absolute error of the read parameters over the continuous ones R can read
+        (`readable`; all 25 when unset), each in units of its spread among people (1.0 = as far off
+        as a random person), plus 1 for a wrong hair style. A parameter R cannot read would only
+        add the same noise to every face, so it is left out."""
         read = self.read_params(images)
         std = self.param_reader.target_std.cpu()
-        cont = ((read[:, CONTINUOUS] - true_params[:, CONTINUOUS]).abs() / std).mean(1)
+        cont = (read[:, CONTINUOUS] - true_params[:, CONTINUOUS]).abs() / std
+        keep = self.readable if self.readable is not None else torch.ones(len(CONTINUOUS), dtype=torch.bool)
+        cont = cont[:, keep].mean(1) if keep.any() else torch.zeros(len(read))
         return cont + (read[:, HAIR_STYLE] != true_params[:, HAIR_STYLE]).float()
+
+
+def readable_parameters(param_reader: ReaderNet, identities: int = 300, per_identity: int = 2,
+                        threshold: float = READABLE_R2) -> dict:
+    """R's R^2 per continuous parameter on validation people of its own world (never trained on,
+    and not the course's people), and which parameters it reads (R^2 >= threshold)."""
+    photos = render_world(WORLD_SEEDS["param_reader"], READER_VALIDATION_OFFSET + np.arange(identities), per_identity)
+    out = run_batched(param_reader.cpu(), photos.images)[:, :len(CONTINUOUS)]
+    read = out * param_reader.target_std.cpu() + param_reader.target_mean.cpu()
+    truth = photos.params[:, CONTINUOUS]
+    r2 = 1 - ((read - truth) ** 2).sum(0) / ((truth - truth.mean(0)) ** 2).sum(0).clamp_min(1e-12)
+    names = [PARAM_COLUMNS[i] for i in CONTINUOUS]
+    return {"mask": r2 >= threshold, "threshold": threshold,
+            "r2": {n: round(float(v), 3) for n, v in zip(names, r2, strict=True)},
+            "readable": [n for n, v in zip(names, r2, strict=True) if v >= threshold]}
 
 
 def load_instruments(profile: str, device: str | torch.device = "cpu", progress: bool = False,
@@ -285,7 +308,11 @@ def load_instruments(profile: str, device: str | torch.device = "cpu", progress:
     nets, provenance = {}, {}
     for name in INSTRUMENTS:
         nets[name], provenance[name] = load_instrument(name, profile, device, progress, save_every_s)
-    return Instruments(nets["pose_reader"].cpu(), nets["param_reader"].cpu(), nets["segmenter"].cpu(), provenance)
+    readable = readable_parameters(nets["param_reader"])
+    provenance["param_reader"] |= {"readable_parameters": readable["readable"], "readable_r2": readable["threshold"],
+                                   "validation_r2": readable["r2"]}
+    return Instruments(nets["pose_reader"].cpu(), nets["param_reader"].cpu(), nets["segmenter"].cpu(), provenance,
+                       readable["mask"])
 
 
 # ----------------------------------------------------------------------------
@@ -405,7 +432,9 @@ EVALUATION_KEYS = {
     "blur_kept": "judge_similarity_blur / judge_similarity: identity that survives a blur (1.0 = all of it)",
     "jpeg_kept": "judge_similarity_jpeg / judge_similarity",
     "param_error": "identity-parameter reader R on G's face vs the source person's true parameters: mean "
-                   "|error| / spread over the 25 continuous parameters, + 1 for a wrong hair style (lower is better)",
+                   "|error| / spread over the continuous parameters R reads (R^2 >= 0.5 on its validation "
+                   "people; instruments.param_reader.readable_parameters lists them), + 1 for a wrong hair style "
+                   "(lower is better)",
     "part_iou": "segmenter S on G's face vs the true render's part map: mean IoU over eyes, brows, nose, "
                 "lips, hair, skin (part_iou_by_part: each)",
     "yaw_error": "|P'(G's face) - target yaw| in degrees (P' is not P, G's teacher); pitch_error, roll_error alike",

@@ -73,7 +73,14 @@ def test_each_instrument_beats_a_trivial_baseline_on_unseen_people(ci_instrument
 def test_a_finished_instrument_loads_without_rendering(ci_instruments, monkeypatch):
     instruments, home = ci_instruments
     monkeypatch.setenv("FACEID_LAB_HOME", str(home))
-    monkeypatch.setattr(I, "render_world", lambda *a, **k: pytest.fail("loading rendered a training set"))
+    real = I.render_world
+
+    def validation_only(seed, ids, *args, **kwargs):  # R's few validation people (what it reads) are fine
+        if np.min(ids) < I.READER_VALIDATION_OFFSET:
+            pytest.fail("loading rendered a training set")
+        return real(seed, ids, *args, **kwargs)
+
+    monkeypatch.setattr(I, "render_world", validation_only)
     again = I.load_instruments("ci")
     x = torch.rand(3, 3, 64, 64)
     assert torch.equal(again.read_pose(x), instruments.read_pose(x))
@@ -120,3 +127,49 @@ def test_evaluate_faceidgan_reports_seeds_intervals_and_paired_differences(tmp_p
     assert set(r["references"]) == {"true render", "blurred mean face"}
     assert set(r["keys"]) >= {"judge_similarity", "part_iou", "param_error", "kid", "blur_kept"}
     assert {"k_final", "k_positive_second_half"} <= set(v["training"]["0"])
+
+
+def test_parameter_error_counts_only_the_parameters_R_reads(ci_instruments):
+    import dataclasses
+
+    instruments, _ = ci_instruments
+    cols = [I.PARAM_COLUMNS[i] for i in I.CONTINUOUS]
+    x = torch.rand(4, 3, 64, 64)
+    truth = S.sample_identities(0, np.arange(4)).to_vector()
+    only_skin = dataclasses.replace(instruments, readable=torch.tensor([c == "skin_r" for c in cols]))
+    moved = truth.clone()
+    moved[:, I.PARAM_COLUMNS.index("head_width")] += 5.0       # a parameter R does not read: no change
+    assert torch.equal(only_skin.parameter_error(x, moved), only_skin.parameter_error(x, truth))
+    moved[:, I.PARAM_COLUMNS.index("skin_r")] += 5.0           # one it reads: the error changes
+    assert not torch.equal(only_skin.parameter_error(x, moved), only_skin.parameter_error(x, truth))
+    everything = dataclasses.replace(instruments, readable=None)
+    moved = truth.clone()
+    moved[:, I.PARAM_COLUMNS.index("head_width")] += 5.0
+    assert not torch.equal(everything.parameter_error(x, moved), everything.parameter_error(x, truth))
+    # load_instruments decides what R reads on R's own validation people, and says so
+    r = I.readable_parameters(instruments.param_reader, identities=30, per_identity=1, threshold=-math.inf)
+    assert len(r["r2"]) == 25 and bool(r["mask"].all()) and r["readable"] == cols
+    prov = instruments.provenance["param_reader"]
+    assert prov["readable_r2"] == I.READABLE_R2 and set(prov["readable_parameters"]) <= set(cols)
+    assert instruments.readable.tolist() == [prov["validation_r2"][c] >= I.READABLE_R2 for c in cols]
+
+
+def test_frontalization_is_scored_by_the_instruments_against_its_references(ci_instruments):
+    from conftest import PooledPixelJudge
+    from faceid_lab import frontalize as fr
+
+    instruments, _ = ci_instruments
+    ys = fr.render_yaw_set(identities=4, yaws=(0, 45))
+    assert ys.frontal_parts.shape == (4, 64, 64) and ys.params.shape == (4, 26)
+    judge = PooledPixelJudge()
+    refs = fr.frontal_references(judge, ys, instruments)
+    top, floor = refs["(true frontal)"], refs["(blurred mean face)"]
+    assert top["ssim"].min() > 0.999 and top["part_iou"].nanmean() > floor["part_iou"].nanmean()
+    assert {"pose_error", "part_iou", "param_error"} <= set(top)
+    noisy = (ys.frontal[ys.labels] + 0.3 * torch.randn_like(ys.photos)).clamp(0, 1)
+    scores = {"truth": top, "noisy": fr.score_yaw_set(judge, ys, noisy, instruments)}
+    rows = fr.paired_methods(scores, ys.labels, "truth", "noisy", keys=("ssim",))
+    assert rows[0]["separated"] and rows[0]["people"] == 4
+    said = fr.frontalization_findings(scores, refs, ys.yaw, ys.labels, "truth", "noisy")
+    assert any(line.startswith("ssim, truth minus noisy") for line in said)
+    assert [r["method"] for r in fr.summary_rows(scores | refs)] == ["truth", "noisy", *refs]
