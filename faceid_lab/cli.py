@@ -202,7 +202,7 @@ def _train_autoencoder(a: argparse.Namespace) -> int:
 
 
 def _evaluate_autoencoder(a: argparse.Namespace) -> int:
-    from . import deepfake
+    from . import course, deepfake
     from .train.pose import load_pose
 
     pair, model, info = _deepfake_model(a)
@@ -210,8 +210,13 @@ def _evaluate_autoencoder(a: argparse.Namespace) -> int:
         return 0
     judge = deepfake.judge_for(pair, a.profile, a.device)
     pose_net = load_pose(a.profile, a.device, progress=False) if pair.kind == "synthfaces" else None
+    instruments = None
+    if pair.kind == "synthfaces":
+        from .instruments import load_instruments
+
+        instruments = load_instruments(a.profile or course.profile(), a.device)
     result = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, "B", a.blend, a.colour)
-    report = deepfake.evaluate_swap(result, pair, judge, pose_net)
+    report = deepfake.evaluate_swap(result, pair, judge, pose_net, instruments)
     print(json.dumps({**info, "blend": a.blend, "colour_match": a.colour, **report}, indent=1))
     return 0
 

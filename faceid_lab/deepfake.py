@@ -41,7 +41,9 @@ class DeepfakePair:
     faces_*: training faces (N, 3, R, R) uint8; masks_*: (N, R, R) uint8 head masks or None.
     test_a: held-out frames of A (M, 3, R, R) float in [0, 1]; test_masks_a: (M, 1, R, R) the
     region a blend may replace. truth_ab: the ground-truth swaps (B in A's frames) or None,
-    pose_a: A's true (yaw, pitch, roll) per test frame or None."""
+    pose_a: A's true (yaw, pitch, roll) per test frame or None; truth_parts_ab: the true swaps'
+    part maps (M, R, R) and params_a / params_b: A's and B's true identity parameters (26,), for the
+    instruments (SynthFaces only)."""
 
     kind: str
     name_a: str
@@ -55,6 +57,9 @@ class DeepfakePair:
     truth_ab: torch.Tensor | None = None
     pose_a: torch.Tensor | None = None
     info: dict = field(default_factory=dict)
+    truth_parts_ab: torch.Tensor | None = None
+    params_a: torch.Tensor | None = None
+    params_b: torch.Tensor | None = None
 
     @property
     def key(self) -> str:
@@ -142,9 +147,10 @@ def synthfaces_pair(seed: int = 0, a: int = 2, b: int = 4, frames: int = 800, te
     test_nu = video_nuisance(seed, a, HELDOUT_IMAGE_OFFSET + np.arange(test_frames))
     test = _render(seed, a, test_nu, resolution, device)
     truth = _render(seed, b, test_nu, resolution, device)
+    params = S.sample_identities(seed, np.array([a, b])).to_vector()
     return DeepfakePair("synthfaces", f"SynthFaces #{a}", f"SynthFaces #{b}", faces_a, faces_b, masks_a, masks_b,
                         test.image.cpu(), test.mask.cpu(), truth.image.cpu(), test_nu.pose.float(),
-                        {"seed": seed, "a": a, "b": b})
+                        {"seed": seed, "a": a, "b": b}, truth.parts.cpu(), params[0], params[1])
 
 
 # ----------------------------------------------------------------------------
@@ -325,7 +331,7 @@ def identity_centroid(judge, faces: torch.Tensor, count: int = 32) -> torch.Tens
     return f / f.norm()
 
 
-def evaluate_swap(result: SwapResult, pair: DeepfakePair, judge, pose_net=None) -> dict:
+def evaluate_swap(result: SwapResult, pair: DeepfakePair, judge, pose_net=None, instruments=None) -> dict:
     """Numbers for the notebook's verdict, per frame and averaged:
 
     - with ground truth: pixel L1 of the swap to the true swap and to the input frame (is the
@@ -333,7 +339,10 @@ def evaluate_swap(result: SwapResult, pair: DeepfakePair, judge, pose_net=None) 
       decoder output and for the blended frame;
     - the judge's cosine similarity of each blended frame to B's and to A's identity centroid;
     - with a pose regressor P and true poses: P's pose error on the swap against A's true pose,
-      next to P's own error on A's input frames (the floor)."""
+      next to P's own error on A's input frames (the floor);
+    - with the instruments (instruments.py, never a training signal): the same by the independent
+      pose reader P', part IoU of the blended swap against the true swap's part map, and the
+      identity-parameter reader's error to B's and to A's true parameters (is it B by R's reading?)."""
     out: dict = {"frames": len(pair.test_a), "kind": pair.kind}
     if pair.truth_ab is not None:
         for name, x in (("raw", result.swapped), ("blended", result.blended)):
@@ -360,6 +369,29 @@ def evaluate_swap(result: SwapResult, pair: DeepfakePair, judge, pose_net=None) 
         out["pose_error_deg"] = {
             "swap": dict(zip(("yaw", "pitch", "roll"), (on_swap - pair.pose_a).abs().mean(0).tolist(), strict=True)),
             "input": dict(zip(("yaw", "pitch", "roll"), (on_input - pair.pose_a).abs().mean(0).tolist(), strict=True))}
+    if instruments is not None:
+        out["instruments"] = _instrument_verdict(result.blended, pair, instruments)
+    return out
+
+
+def _instrument_verdict(blended: torch.Tensor, pair: DeepfakePair, instruments) -> dict:
+    from .instruments import part_iou
+
+    out: dict = {}
+    angles = ("yaw", "pitch", "roll")
+    if pair.pose_a is not None:
+        on_swap, on_input = (instruments.read_pose(x)[:, :3] for x in (blended, pair.test_a))
+        out["pose_error_deg"] = {
+            "swap": dict(zip(angles, (on_swap - pair.pose_a).abs().mean(0).tolist(), strict=True)),
+            "input": dict(zip(angles, (on_input - pair.pose_a).abs().mean(0).tolist(), strict=True))}
+    if pair.truth_parts_ab is not None:
+        ious = part_iou(instruments.segment(blended), pair.truth_parts_ab)
+        out["part_iou"] = {p: float(v.nanmean()) for p, v in ious.items()}
+        out["part_iou"]["mean"] = float(torch.stack(list(ious.values()), 1).nanmean(1).nanmean())
+    if pair.params_a is not None and pair.params_b is not None:
+        n = len(blended)
+        out["param_error_to_b"] = float(instruments.parameter_error(blended, pair.params_b.expand(n, -1)).mean())
+        out["param_error_to_a"] = float(instruments.parameter_error(blended, pair.params_a.expand(n, -1)).mean())
     return out
 
 
@@ -372,7 +404,7 @@ BLEND_VARIANTS = {  # name: (method, colour matching, add the frame's head mask)
 
 
 def compare_blends(model: FaceSwapAutoencoder, pair: DeepfakePair, judge, pose_net=None,
-                   variants: dict | None = None) -> list[dict]:
+                   variants: dict | None = None, instruments=None) -> list[dict]:
     """evaluate_swap for each way of putting the swap back into the frame: one flat row each."""
     rows = []
     for name, (method, colour, frame_mask) in (variants or BLEND_VARIANTS).items():
@@ -381,7 +413,7 @@ def compare_blends(model: FaceSwapAutoencoder, pair: DeepfakePair, judge, pose_n
             result = SwapResult(swapped, masks, swapped)
         else:
             result = swap_frames(model, pair.test_a, pair.test_masks_a if frame_mask else None, "B", method, colour)
-        ev = evaluate_swap(result, pair, judge, pose_net)
+        ev = evaluate_swap(result, pair, judge, pose_net, instruments)
         row = {"variant": name}
         if "blended" in ev:
             row.update({"closer to truth (L1)": ev["blended"]["closer_to_truth"],
@@ -390,6 +422,11 @@ def compare_blends(model: FaceSwapAutoencoder, pair: DeepfakePair, judge, pose_n
                     "judge sim. to A": ev["judge"]["similarity_to_a"]})
         if "pose_error_deg" in ev:
             row["yaw error (deg)"] = ev["pose_error_deg"]["swap"]["yaw"]
+        seen = ev.get("instruments", {})
+        if "pose_error_deg" in seen:
+            row["yaw error by P' (deg)"] = seen["pose_error_deg"]["swap"]["yaw"]
+        if "part_iou" in seen:
+            row["part IoU"] = seen["part_iou"]["mean"]
         rows.append(row)
     return rows
 

@@ -230,6 +230,26 @@ def evaluate_faceidgan(profile: str, variants: tuple[str, ...] = VARIANTS, seeds
     return out
 
 
+VERDICT_COLUMNS = (("judge similarity", "judge_similarity"), ("after blur", "judge_similarity_blur"),
+                   ("param error", "param_error"), ("part IoU", "part_iou"), ("SSIM", "ssim"),
+                   ("yaw err (P')", "yaw_error"), ("pitch err", "pitch_error"), ("roll err", "roll_error"),
+                   ("KID x1000", "kid"))
+
+
+def verdict_rows(test, outputs: dict[str, torch.Tensor], instruments, judge, references: bool = True) -> list[dict]:
+    """The instruments' and the judge's verdict on one or more generators' outputs for the same
+    generator test (gan.run_generator_test), one row each, plus the true-render and blurred-mean-face
+    references as the scale: the columns of `faceidgan_table`, for notebooks 03 and 04."""
+    from .instruments import generator_truth, generator_verdict, reference_verdicts
+
+    truth = generator_truth(test)
+    named = {name: generator_verdict(out, test, truth, instruments, judge)["summary"] for name, out in outputs.items()}
+    if references:
+        named |= {f"({k})": v for k, v in reference_verdicts(test, truth, instruments, judge).items()}
+    return [{"": name} | {title: f"{v[key] * (1000 if key == 'kid' else 1):.{_digits(key)}f}"
+                          for title, key in VERDICT_COLUMNS} for name, v in named.items()]
+
+
 def _digits(key: str) -> int:
     return 1 if key in ("yaw_error", "pitch_error", "roll_error") else 3  # angles in degrees
 
@@ -239,10 +259,7 @@ def faceidgan_table(result: dict) -> list[dict]:
     plus the two references (true render, blurred mean face) as the scale."""
     from .stats import format_interval
 
-    cols = (("judge similarity", "judge_similarity"), ("after blur", "judge_similarity_blur"),
-            ("param error", "param_error"), ("part IoU", "part_iou"), ("SSIM", "ssim"),
-            ("yaw err (P')", "yaw_error"), ("pitch err", "pitch_error"), ("roll err", "roll_error"),
-            ("KID x1000", "kid"))
+    cols = VERDICT_COLUMNS
     rows = []
     for v in result["variants"].values():
         row = {"variant": v["label"]}

@@ -108,9 +108,9 @@ def test_the_loop_follows_cs_synthesized_weight_schedule(tiny_gan_world, monkeyp
     seen = []
     step = game.faceid_gan_step
 
-    def spy(p, sources, real, labels, f_pose, z, synth_weight, autocast, scaler):
+    def spy(p, sources, real, labels, f_pose, z, synth_weight, autocast, scaler, pixel_weight=None):
         seen.append(synth_weight)
-        return step(p, sources, real, labels, f_pose, z, synth_weight, autocast, scaler)
+        return step(p, sources, real, labels, f_pose, z, synth_weight, autocast, scaler, pixel_weight)
 
     monkeypatch.setattr(game, "faceid_gan_step", spy)
     train_faceid_gan(data, identity_net, pose_net, cfg)
@@ -128,3 +128,54 @@ def test_a_frozen_c_never_changes_and_a_real_only_c_never_learns_from_g(tiny_gan
     p, before, batch, losses, _ = _one_step(tiny_gan_world, monkeypatch, "real", True)
     with_fakes = _by_hand(p, before, batch, "n", True)["C"]
     assert losses[1].item() != pytest.approx(with_fakes, rel=1e-3)
+
+
+def test_pixel_weights_count_the_faces_features_more_and_keep_the_mean():
+    from faceid_lab.data.synthetic import PART_NAMES
+
+    parts = torch.full((2, 8, 8), PART_NAMES.index("skin"), dtype=torch.uint8)
+    parts[0, 2:4, 2:4] = PART_NAMES.index("eye")
+    parts[0, 5, 3:5] = PART_NAMES.index("lips")
+    w = game.pixel_weights(parts, 5.0)
+    assert w.shape == (2, 1, 8, 8) and torch.allclose(w.mean(dim=(1, 2, 3)), torch.ones(2))
+    assert w[0, 0, 2, 2] / w[0, 0, 0, 0] == pytest.approx(5.0) and w[0, 0, 5, 3] == w[0, 0, 2, 2]
+    assert torch.equal(w[1], torch.ones(1, 8, 8))               # no features: plain L1
+    assert torch.equal(game.pixel_weights(parts, 1.0), torch.ones(2, 1, 8, 8))
+
+
+def test_g_weighs_its_l1_by_the_targets_features(tiny_gan_world, monkeypatch):
+    identity_net, pose_net, data = tiny_gan_world
+    assert data.target_parts is not None and data.target_parts.shape[0] == len(data.targets)
+    cfg = FaceIdGanConfig(classifier="none", **CFG)
+    p = build_players(cfg, identity_net, pose_net, 4, torch.device("cpu"), data)
+    before, losses, update = copy.deepcopy(p), [], game._update
+    monkeypatch.setattr(game, "_update", lambda loss, opt, scaler: (losses.append(loss.detach()),
+                                                                    update(loss, opt, scaler)))
+    batch = _batch(data, torch.Generator().manual_seed(0))
+    weight = game.pixel_weights(data.target_parts[torch.arange(4) * 4], 5.0)
+    game.faceid_gan_step(p, *batch, SYNTH_WEIGHT, contextlib.nullcontext(), None, weight)
+    plain = _by_hand(p, before, batch, "none", True)["G"]
+    with torch.no_grad():
+        fake = before.G(before.identity_net.features(batch[0]), batch[3], batch[4])
+        l1 = (fake - batch[1]).abs()
+    assert losses[1].item() == pytest.approx(plain - 0.9 * l1.mean().item() + 0.9 * (l1 * weight).mean().item(),
+                                             rel=1e-5)
+    # the loop hands the step its weights only when the config asks for them
+    seen, step = [], game.faceid_gan_step
+
+    def spy(*args):
+        seen.append(args[9] if len(args) > 9 else None)
+        return step(*args)
+
+    monkeypatch.setattr(game, "faceid_gan_step", spy)
+    train_faceid_gan(data, identity_net, pose_net, FaceIdGanConfig(classifier="none", steps=2, **CFG))
+    train_faceid_gan(data, identity_net, pose_net,
+                     FaceIdGanConfig(classifier="none", steps=2, feature_weight=5.0, **CFG))
+    assert seen[:2] == [None, None] and all(w is not None and w.shape == (4, 1, 32, 32) for w in seen[2:])
+
+
+def test_a_later_config_field_at_its_default_keeps_old_checkpoint_names():
+    cfg = FaceIdGanConfig(classifier="2n", **CFG)
+    assert "feature_weight" not in game.stored_config(cfg)
+    named = game.checkpoint_name(cfg, 4, 16, "ci")
+    assert game.checkpoint_name(FaceIdGanConfig(classifier="2n", feature_weight=5.0, **CFG), 4, 16, "ci") != named

@@ -173,3 +173,39 @@ def test_frontalization_is_scored_by_the_instruments_against_its_references(ci_i
     said = fr.frontalization_findings(scores, refs, ys.yaw, ys.labels, "truth", "noisy")
     assert any(line.startswith("ssim, truth minus noisy") for line in said)
     assert [r["method"] for r in fr.summary_rows(scores | refs)] == ["truth", "noisy", *refs]
+
+
+def test_verdict_rows_put_a_generator_between_its_references(ci_instruments):
+    from conftest import PooledPixelJudge
+    from faceid_lab.evaluate import VERDICT_COLUMNS, verdict_rows
+    from faceid_lab.train.gan import GeneratorTest, render_photos
+
+    instruments, _ = ci_instruments
+    ids, imgs = 1_000_000 + np.repeat(np.arange(3), 2), np.tile(np.arange(2), 3)
+    src, _ = render_photos(0, ids, imgs, False, 64)
+    tgt, pose = render_photos(0, ids, imgs, True, 64)
+    src, tgt = src.float() / 255, tgt.float() / 255
+    test = GeneratorTest(src, tgt, pose, torch.from_numpy(np.repeat(np.arange(3), 2)), tgt.clone(), ids, imgs, 0)
+    rows = verdict_rows(test, {"perfect G": tgt.clone(), "grey G": torch.full_like(tgt, 0.5)}, instruments,
+                        PooledPixelJudge())
+    assert [r[""] for r in rows] == ["perfect G", "grey G", "(true render)", "(blurred mean face)"]
+    assert {k: v for k, v in rows[0].items() if k} == {k: v for k, v in rows[2].items() if k}
+    assert set(rows[0]) == {""} | {title for title, _ in VERDICT_COLUMNS}
+    assert float(rows[1]["part IoU"]) < float(rows[0]["part IoU"]) and rows[0]["SSIM"] == "1.000"
+
+
+def test_a_deepfake_swap_is_read_by_the_instruments(ci_instruments):
+    from conftest import PooledPixelJudge
+    from faceid_lab import deepfake
+
+    instruments, _ = ci_instruments
+    pair = deepfake.synthfaces_pair(0, a=2, b=4, frames=8, test_frames=6)
+    assert pair.truth_parts_ab.shape == (6, 64, 64) and pair.params_b.shape == (26,)
+    truth = deepfake.SwapResult(pair.truth_ab, pair.test_masks_a, pair.truth_ab)
+    grey = deepfake.SwapResult(pair.truth_ab, pair.test_masks_a, torch.full_like(pair.truth_ab, 0.5))
+    seen = {name: deepfake.evaluate_swap(r, pair, PooledPixelJudge(), instruments=instruments)["instruments"]
+            for name, r in (("truth", truth), ("grey", grey))}
+    assert set(seen["truth"]) == {"pose_error_deg", "part_iou", "param_error_to_b", "param_error_to_a"}
+    assert set(seen["truth"]["pose_error_deg"]["swap"]) == {"yaw", "pitch", "roll"}
+    assert seen["truth"]["part_iou"]["mean"] > seen["grey"]["part_iou"]["mean"]
+    assert all(v["param_error_to_b"] >= 0 and v["param_error_to_a"] >= 0 for v in seen.values())

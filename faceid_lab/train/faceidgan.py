@@ -88,6 +88,10 @@ class FaceIdGanConfig:
     synth_weight_end: float = 0.25   # ... decaying (cosine) to this at the last step
     imprint: bool = True           # C's head starts at each person's mean feature (real and synthesized rows)
     seed: int = 0
+    # G's L1 to the studio photo counts each pixel of the face's features (eyes, brows, nose, lips,
+    # mouth in the target's part map, which the renderer gives with the training data) this many
+    # times: 1.0 is plain L1. Eyes are a few pixels, so plain L1 lets G paint a featureless head.
+    feature_weight: float = 1.0
 
     def __post_init__(self):
         check_training_config(self)
@@ -107,6 +111,27 @@ FACEIDGAN_BUDGETS = {
     "cpu": dict(identities=2000, sources=2, targets=4, width=16, batch=16, steps=3000, test_identities=100),
     "gpu": dict(identities=5000, sources=4, targets=8, width=64, batch=128, steps=20000, test_identities=200),
 }
+
+
+# Fields added after checkpoints were shared: each enters a checkpoint's config (and so its name)
+# only when it differs from its default here, so every earlier checkpoint still loads.
+LATER_DEFAULTS = {"feature_weight": 1.0}
+FEATURE_PARTS = ("nose", "eye", "brow", "lips", "mouth")
+
+
+def stored_config(cfg: FaceIdGanConfig) -> dict:
+    """The config as checkpoints record it (and fingerprint it): LATER_DEFAULTS left out at their defaults."""
+    return {k: v for k, v in asdict(cfg).items() if not (k in LATER_DEFAULTS and v == LATER_DEFAULTS[k])}
+
+
+def pixel_weights(parts: torch.Tensor, feature_weight: float) -> torch.Tensor:
+    """(B, R, R) part maps -> (B, 1, R, R) weights of G's L1: feature_weight on the face's features
+    (FEATURE_PARTS), 1 elsewhere, scaled to a mean of 1 per image so the term keeps its size."""
+    from ..data.synthetic import PART_NAMES
+
+    ids = torch.tensor([PART_NAMES.index(n) for n in FEATURE_PARTS], device=parts.device)
+    w = torch.where(torch.isin(parts.long(), ids), feature_weight, 1.0)[:, None].float()
+    return w / w.mean(dim=(1, 2, 3), keepdim=True)
 
 
 def faceidgan_config(classifier: str, profile: str | None = None, symmetric: bool = True,
@@ -265,10 +290,11 @@ def _update(loss: torch.Tensor, opt: torch.optim.Optimizer, scaler) -> None:
 
 def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
                     labels: torch.Tensor, f_pose: torch.Tensor, z: torch.Tensor, synth_weight: float,
-                    autocast, scaler) -> torch.Tensor:
+                    autocast, scaler, pixel_weight: torch.Tensor | None = None) -> torch.Tensor:
     """One step of the three-player game on a batch: sources (B, 3, R, R) wild photos that give
     f_id; real (B, 3, R, R) the studio photos of the same people (the targets); labels (B,)
-    person indices; f_pose (B, 7) the targets' poses / POSE_SCALE; z (B, z_dim).
+    person indices; f_pose (B, 7) the targets' poses / POSE_SCALE; z (B, z_dim); pixel_weight
+    (B, 1, R, R) or None: the weight of each pixel in G's L1 to the studio photo (pixel_weights).
     Updates D, then C, then G, then k. Returns the step's LOG_KEYS values (on the device).
     Each player's update is one forward and one backward of its (DDP-wrapped) module."""
     cfg, B = p.cfg, len(labels)
@@ -314,7 +340,8 @@ def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
             if p.C is not None:
                 f_source = f_id if cfg.symmetric else p.C(sources).detach()
                 id_err = identity_loss(f_source.float(), p.C(fake).float())
-        l1 = (fake.float() - real).abs().mean()
+        l1 = (fake.float() - real).abs()                                         # (B, 3, R, R)
+        l1 = (l1 * pixel_weight).mean() if pixel_weight is not None else l1.mean()
         loss_g = r_fake + cfg.pose_weight * pose_err + cfg.recon_weight * l1 + cfg.id_weight * id_err
         _update(loss_g, p.opt_g, scaler)
         for m in judges:
@@ -360,9 +387,10 @@ def train_faceid_gan(data: GanData, identity_net: IdentityNet, pose_net: PoseNet
             modules["C"] = p.C
             if p.opt_c is not None:
                 optimizers["opt_c"] = p.opt_c
-        ckpt = TrainCheckpoint(checkpoint, kind="faceid-gan", config={**asdict(cfg), "identities": num_identities},
-                               modules=modules, optimizers=optimizers, scaler=scaler,
-                               save_every_s=save_every_s, save_every_steps=save_every_steps)
+        ckpt = TrainCheckpoint(checkpoint, kind="faceid-gan",
+                               config={**stored_config(cfg), "identities": num_identities}, modules=modules,
+                               optimizers=optimizers, scaler=scaler, save_every_s=save_every_s,
+                               save_every_steps=save_every_steps)
         p.checkpoint = Path(checkpoint)
         start = ckpt.resume()
         history = ckpt.extra.get("history", history)
@@ -390,8 +418,13 @@ def train_faceid_gan(data: GanData, identity_net: IdentityNet, pose_net: PoseNet
         sources = all_sources[take]                                                 # (b, 3, R, R) wild photo
         real = all_targets[idx[rows].to(all_targets.device)]                        # (b, 3, R, R) studio photo
         sources, real = (to_memory_format(_u8(x, device), channels_last) for x in (sources, real))
+        weight = None
+        if cfg.feature_weight != 1.0:
+            if data.target_parts is None:
+                raise ValueError("feature_weight needs the targets' part maps (GanData.target_parts)")
+            weight = pixel_weights(data.target_parts[idx[rows]].to(device), cfg.feature_weight)
         values = faceid_gan_step(p, sources, real, labels[rows].to(device), data.f_pose[idx][rows].to(device), z,
-                                 synth_weight_at(step, cfg), autocast, scaler)
+                                 synth_weight_at(step, cfg), autocast, scaler, weight)
         log.step(step + 1, values, p.G)
         if p.checkpoint is not None and dist.main and (step + 1) in snapshot_steps(cfg):
             save_snapshot(p, step + 1)
@@ -448,7 +481,7 @@ def checkpoint_name(cfg: FaceIdGanConfig, people: int, targets: int, profile: st
     """faceidgan_<classifier>[-nosym]_<profile>_<fingerprint of the config and the data's size>.pt"""
     from .checkpoint import config_fingerprint
 
-    spec = {**asdict(cfg), "people": people, "targets": targets}
+    spec = {**stored_config(cfg), "people": people, "targets": targets}
     return f"faceidgan_{variant_name(cfg.classifier, cfg.symmetric)}_{profile}_{config_fingerprint(spec)[:10]}.pt"
 
 

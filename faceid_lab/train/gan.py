@@ -65,6 +65,7 @@ class GanData:
     true_pose: torch.Tensor
     target_labels: torch.Tensor
     per_identity: int
+    target_parts: torch.Tensor | None = None  # (Nt, R, R) uint8 the renderer's part map of each target
 
 
 def studio_nuisance(seed: int, identity_indices: np.ndarray, image_indices: np.ndarray) -> S.Nuisance:
@@ -77,12 +78,20 @@ def studio_nuisance(seed: int, identity_indices: np.ndarray, image_indices: np.n
 def render_photos(seed: int, identity_indices: np.ndarray, image_indices: np.ndarray, studio: bool,
                   resolution: int = 64, device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
     """(images (N, 3, R, R) uint8, targets (N, 7): yaw, pitch, roll, 4 expression factors)."""
+    images, truth, _ = render_photos_with_parts(seed, identity_indices, image_indices, studio, resolution, device)
+    return images, truth
+
+
+def render_photos_with_parts(seed: int, identity_indices: np.ndarray, image_indices: np.ndarray, studio: bool,
+                             resolution: int = 64, device: str = "cpu"
+                             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """render_photos, plus each photo's part map (N, R, R) uint8 (index into PART_NAMES)."""
     ids = S.sample_identities(seed, identity_indices)
     nu = (studio_nuisance(seed, identity_indices, image_indices) if studio
           else S.sample_nuisance(seed, identity_indices, image_indices))
     r = S.render(ids, nu, resolution, device=device)
     truth = torch.cat([nu.pose, nu.expression], 1).float()
-    return r.to_uint8().permute(0, 3, 1, 2).contiguous().cpu(), truth
+    return r.to_uint8().permute(0, 3, 1, 2).contiguous().cpu(), truth, r.parts.cpu()
 
 
 features = run_batched  # a frozen network's outputs (identity features, P's readings) for many images
@@ -98,11 +107,12 @@ def make_gan_data(identity_net: nn.Module, pose_net: PoseNet, seed: int, identit
     labels_t = np.repeat(np.arange(n), targets_per_identity)
     src, _ = render_photos(seed, identity_indices[labels_s], image_offset + np.tile(np.arange(sources_per_identity), n),
                            False, resolution)
-    tgt, truth = render_photos(seed, identity_indices[labels_t],
-                               image_offset + np.tile(np.arange(targets_per_identity), n), True, resolution)
+    tgt, truth, parts = render_photos_with_parts(seed, identity_indices[labels_t],
+                                                 image_offset + np.tile(np.arange(targets_per_identity), n), True,
+                                                 resolution)
     f_pose = features(pose_net, tgt) / POSE_SCALE
     return GanData(src, features(identity_net, src), torch.from_numpy(labels_s), tgt, f_pose, truth,
-                   torch.from_numpy(labels_t), sources_per_identity)
+                   torch.from_numpy(labels_t), sources_per_identity, parts)
 
 
 class BeganBalance(nn.Module):

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .. import course
+from .grids import label_font
 from .scatter import _colour
 
 
@@ -110,8 +111,8 @@ def _static_panel(clusters, layout: dict, model: str, step: int, size: int) -> I
         c = _colour(int(lab))
         draw.line((x - 4, y - 4, x + 4, y + 4), fill=c, width=2)
         draw.line((x - 4, y + 4, x + 4, y - 4), fill=c, width=2)
-    draw.text((6, 4), f"{model}, step {step}", fill=(0, 0, 0))
-    draw.text((6, 18), "o real photo   x G's face   grey: made from", fill=(90, 90, 90))
+    draw.text((6, 4), f"{model}, step {step}", fill=(0, 0, 0), font=label_font(12))
+    draw.text((6, 18), "o real photo   x G's face   grey: made from", fill=(90, 90, 90), font=label_font(12))
     draw.rectangle((0, 0, size - 1, size - 1), outline=(180, 180, 180))
     return im
 
@@ -216,5 +217,5 @@ def umap_settings_picture(clusters, model: str, settings=((5, 0.0), (30, 0.8)), 
     draw = ImageDraw.Draw(out)
     for i, (nn, md) in enumerate(settings):
         out.paste(_static_panel(one, umap_layout(one, n_neighbors=nn, min_dist=md), model, step, size), (size * i, 16))
-        draw.text((size * i + 6, 2), f"n_neighbors {nn}, min_dist {md}", fill=(0, 0, 0))
+        draw.text((size * i + 6, 2), f"n_neighbors {nn}, min_dist {md}", fill=(0, 0, 0), font=label_font(12))
     return out

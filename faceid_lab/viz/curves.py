@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from PIL import Image, ImageDraw
 
 from .. import course
+from .grids import label_font
 
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75)]
 
@@ -41,7 +42,7 @@ def _static_chart(x, series, title, xlabel, ylabel, log_y, size) -> Image.Image:
     f = (lambda v: math.log10(max(v, 1e-12))) if log_y else (lambda v: v)
     ys = [f(v) for vs in series.values() for v in vs if v == v]  # drop NaN
     if not x or not ys:
-        draw.text((left, h // 2), "no data yet", fill=(0, 0, 0))
+        draw.text((left, h // 2), "no data yet", fill=(0, 0, 0), font=label_font(12))
         return im
     x0, x1 = min(x), max(x)
     y0, y1 = min(ys), max(ys)
@@ -58,16 +59,16 @@ def _static_chart(x, series, title, xlabel, ylabel, log_y, size) -> Image.Image:
         yv = y0 + (y1 - y0) * k / 4
         yy = top + (y1 - yv) / (y1 - y0) * (h - top - bottom)
         draw.line((left - 3, yy, left, yy), fill=(120, 120, 120))
-        draw.text((2, yy - 6), f"{10 ** yv:.3g}" if log_y else f"{yv:.3g}", fill=(60, 60, 60))
+        draw.text((2, yy - 6), f"{10 ** yv:.3g}" if log_y else f"{yv:.3g}", fill=(60, 60, 60), font=label_font(12))
     for k in range(5):  # x ticks
         xv = x0 + (x1 - x0) * k / 4
         xx = px(xv)
         draw.line((xx, h - bottom, xx, h - bottom + 3), fill=(120, 120, 120))
-        draw.text((xx - 12, h - bottom + 5), f"{xv:.4g}", fill=(60, 60, 60))
-    draw.text((left, 4), title, fill=(0, 0, 0))
-    draw.text((w - right - 8 * len(xlabel), h - 14), xlabel, fill=(60, 60, 60))
+        draw.text((xx - 12, h - bottom + 5), f"{xv:.4g}", fill=(60, 60, 60), font=label_font(12))
+    draw.text((left, 4), title, fill=(0, 0, 0), font=label_font(12))
+    draw.text((w - right - 8 * len(xlabel), h - 14), xlabel, fill=(60, 60, 60), font=label_font(12))
     if ylabel:
-        draw.text((left + 4, top + 2), ylabel, fill=(60, 60, 60))
+        draw.text((left + 4, top + 2), ylabel, fill=(60, 60, 60), font=label_font(12))
     for k, (name, vs) in enumerate(series.items()):
         colour = PALETTE[k % len(PALETTE)]
         points = [(px(a), py(b)) for a, b in zip(x, vs, strict=False) if b == b]
@@ -78,7 +79,7 @@ def _static_chart(x, series, title, xlabel, ylabel, log_y, size) -> Image.Image:
         lx = w - right - 150
         ly = top + 6 + 14 * k
         draw.line((lx, ly + 6, lx + 18, ly + 6), fill=colour, width=2)
-        draw.text((lx + 22, ly), name, fill=(0, 0, 0))
+        draw.text((lx + 22, ly), name, fill=(0, 0, 0), font=label_font(12))
     return im
 
 

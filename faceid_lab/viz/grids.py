@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from ..images import to_uint8_hwc
+
+
+@lru_cache(maxsize=8)
+def label_font(size: int = 13) -> ImageFont.ImageFont:
+    """A legible TrueType font for labels: Pillow's bundled one at `size` px (Pillow >= 10.1). Its
+    default 10 px font drops the spaces between words ("noC"); older Pillow falls back to its bitmap font."""
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1: no size, no bundled TrueType font
+        return ImageFont.load_default()
 
 
 def image_grid(images: torch.Tensor | np.ndarray, ncol: int, scale: int = 1, pad: int = 2,
@@ -18,8 +29,9 @@ def image_grid(images: torch.Tensor | np.ndarray, ncol: int, scale: int = 1, pad
     arr = to_uint8_hwc(images)
     n, h, w, _ = arr.shape
     nrow = (n + ncol - 1) // ncol
-    cap = 12 if labels else 0
-    left = 8 * max((len(s) for s in row_labels), default=0) + 6 if row_labels else 0
+    font = label_font()
+    cap = 16 if labels else 0
+    left = int(max((font.getlength(s) for s in row_labels), default=0)) + 10 if row_labels else 0
     cell_w, cell_h = w * scale + pad, h * scale + pad + cap
     canvas = Image.new("RGB", (left + ncol * cell_w + pad, nrow * cell_h + pad), (255, 255, 255))
     draw = ImageDraw.Draw(canvas)
@@ -29,9 +41,9 @@ def image_grid(images: torch.Tensor | np.ndarray, ncol: int, scale: int = 1, pad
         x, y = left + pad + c * cell_w, pad + r * cell_h
         canvas.paste(tile, (x, y))
         if labels:
-            draw.text((x + 1, y + h * scale), labels[k], fill=(0, 0, 0))
+            draw.text((x + 1, y + h * scale + 1), labels[k], fill=(0, 0, 0), font=font)
     for r, text in enumerate(row_labels or []):
-        draw.text((2, pad + r * cell_h + h * scale // 2 - 5), text, fill=(0, 0, 0))
+        draw.text((4, pad + r * cell_h + h * scale // 2 - 7), text, fill=(0, 0, 0), font=font)
     return canvas
 
 
@@ -88,6 +100,6 @@ def with_pose_arrows(images, poses: torch.Tensor, truth: torch.Tensor | None = N
             bar = (0.3 * r * np.cos(roll), -0.3 * r * np.sin(roll))  # roll > 0: counter-clockwise
             draw.line((cx - bar[0], cy - bar[1], cx + bar[0], cy + bar[1]), fill=colour, width=2)
         y, p, ro = (float(v) for v in poses[k][:3])
-        draw.text((3, 2), f"{y:+.0f}/{p:+.0f}/{ro:+.0f}", fill=(255, 255, 255))
+        draw.text((3, 2), f"{y:+.0f}/{p:+.0f}/{ro:+.0f}", fill=(255, 255, 255), font=label_font(12))
         tiles.append(np.asarray(im))
     return image_grid(np.stack(tiles), ncol=n)

@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 
 from .. import course
 from .curves import PALETTE
+from .grids import label_font
 
 
 def umap_2d(features: torch.Tensor | np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1,
@@ -69,7 +70,7 @@ def scatter_2d(coords: np.ndarray, labels: Sequence, kinds: Sequence[str] | None
     lo, hi = coords.min(0), coords.max(0)
     span = np.where(hi > lo, hi - lo, 1.0)
     xy = (coords - lo) / span * np.array([w - 40, h - 60]) + np.array([20, 40])
-    draw.text((8, 6), title, fill=(0, 0, 0))
+    draw.text((8, 6), title, fill=(0, 0, 0), font=label_font(12))
     kind_names = list(dict.fromkeys(kinds))
     for (x, y), lab, kind in zip(xy, labels, kinds, strict=True):
         c = _colour(names.index(lab))
@@ -79,5 +80,5 @@ def scatter_2d(coords: np.ndarray, labels: Sequence, kinds: Sequence[str] | None
             draw.line((x - 4, y - 4, x + 4, y + 4), fill=c, width=2)
             draw.line((x - 4, y + 4, x + 4, y - 4), fill=c, width=2)
     legend = "  ".join(f"{'o' if k == 0 else 'x'} {kind}" for k, kind in enumerate(kind_names))
-    draw.text((8, 20), f"colour = identity ({len(names)}); {legend}", fill=(60, 60, 60))
+    draw.text((8, 20), f"colour = identity ({len(names)}); {legend}", fill=(60, 60, 60), font=label_font(12))
     return im
