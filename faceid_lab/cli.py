@@ -641,16 +641,21 @@ def check_arguments(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     from .errors import FaceidLabError, explain_os_error
+    from .train.distributed import leave
 
     args = build_parser().parse_args(argv)
     try:
         check_arguments(args)
-        return args.fn(args)
+        code = args.fn(args)
+        leave()  # under torchrun: every rank waits for the others, then leaves the group cleanly
+        return code
     except FaceidLabError as e:
         print(f"faceid-lab: {e}", file=sys.stderr)  # a clear message, not a traceback
+        leave(finished=False)
         return 2
     except OSError as e:  # a full disk, a read-only folder, a vanished file: the file and the fix
         print(f"faceid-lab: {explain_os_error(e)}", file=sys.stderr)
+        leave(finished=False)
         return 2
 
 

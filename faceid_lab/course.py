@@ -159,6 +159,7 @@ def setup(seed: int = 0, use_drive: bool = False, notebook: str | None = None) -
     """The set-up cell of every notebook: Colab extras (Drive only if `use_drive`), seeds, the
     banner, and what `notebook` will train on this machine and for how long."""
     where = colab_setup(use_drive)
+    one_image_per_picture()
     dev = device()
     print(banner(dev))
     if where:
@@ -171,6 +172,20 @@ def setup(seed: int = 0, use_drive: bool = False, notebook: str | None = None) -
             print(line)
     seed_everything(seed)  # after the speed probe, so the notebook's random stream is the seed's alone
     return Environment(profile=profile(), device=dev, home=home(), seed=seed)
+
+
+def one_image_per_picture() -> None:
+    """IPython stores a PIL image as a PNG and again as a JPEG; the PNG alone is enough (it is
+    lossless, and the committed notebooks lose a copy of every picture)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        from PIL import Image
+
+        shell.display_formatter.formatters["image/jpeg"].for_type(Image.Image, lambda _image: None)
 
 
 def environment_report() -> dict[str, str]:

@@ -375,7 +375,7 @@ def evaluate_swap(result: SwapResult, pair: DeepfakePair, judge, pose_net=None, 
 
 
 def _instrument_verdict(blended: torch.Tensor, pair: DeepfakePair, instruments) -> dict:
-    from .instruments import part_iou
+    from .instruments import mean_part_iou, part_iou
 
     out: dict = {}
     angles = ("yaw", "pitch", "roll")
@@ -387,7 +387,7 @@ def _instrument_verdict(blended: torch.Tensor, pair: DeepfakePair, instruments) 
     if pair.truth_parts_ab is not None:
         ious = part_iou(instruments.segment(blended), pair.truth_parts_ab)
         out["part_iou"] = {p: float(v.nanmean()) for p, v in ious.items()}
-        out["part_iou"]["mean"] = float(torch.stack(list(ious.values()), 1).nanmean(1).nanmean())
+        out["part_iou"]["mean"] = float(mean_part_iou(ious).nanmean())
     if pair.params_a is not None and pair.params_b is not None:
         n = len(blended)
         out["param_error_to_b"] = float(instruments.parameter_error(blended, pair.params_b.expand(n, -1)).mean())
@@ -474,6 +474,15 @@ def write_video(frames: torch.Tensor, path: str | Path, fps: int = 12, scale: in
     if done.returncode != 0:
         raise RuntimeError(f"ffmpeg could not write {path}: {done.stderr.decode(errors='replace')[-500:]}")
     return path
+
+
+def video_stills(clip: torch.Tensor, count: int = 4, scale: int = 2):
+    """`count` evenly spaced frames of a swap clip (T, 3, R, k * R) as one picture: what the video
+    shows, for readers whose viewer (GitHub, a PDF export) does not play it."""
+    from .viz.grids import image_grid
+
+    picks = torch.linspace(0, len(clip) - 1, count).round().long()
+    return image_grid(clip[picks], ncol=2, scale=scale, labels=[f"frame {int(i) + 1} of {len(clip)}" for i in picks])
 
 
 def show_video(path: str | Path, width: int = 512):

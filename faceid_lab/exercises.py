@@ -3,6 +3,9 @@
 Every checker takes the learner's function, returns a CheckResult (shown in the
 notebook) and never raises: a stub that still raises NotImplementedError gets a
 "not implemented yet" answer, a wrong result gets a hint about what differs.
+A check cell calls `checked(checker, function)`: it shows the verdict and hands the
+cells below the learner's function, or the reference (`faceid_lab.solutions`) with a
+visible warning while the learner's does not pass.
 """
 
 from __future__ import annotations
@@ -38,6 +41,56 @@ def _run(name: str, fn: Callable, *args, **kwargs):
         return None, CheckResult(name, False, f"not implemented yet. Hint: {e}")
     except Exception as e:  # noqa: BLE001 - any error in learner code becomes a hint
         return None, CheckResult(name, False, f"your function raised {type(e).__name__}: {e}")
+
+
+
+def _show(*objects) -> None:
+    """display() in a notebook, print() elsewhere (a script, a test)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display(*objects)
+    else:
+        print(*objects)
+
+
+@dataclass
+class Fallback:
+    """The visible warning of `checked` when the cells below run on the reference solution."""
+    names: list[str]
+
+    def __repr__(self) -> str:
+        return (f"faceid-lab: the cells below use the reference {', '.join(self.names)} "
+                "(faceid_lab.solutions) until yours passes; re-run this cell after you change yours.")
+
+    def _repr_markdown_(self) -> str:
+        names = ", ".join(f"`{n}`" for n in self.names)
+        return (f"⚠️ **Using the reference solution.** The cells below call the reference {names} "
+                "(`faceid_lab.solutions`) so the notebook still runs to the end; re-run this cell "
+                "when yours passes, then the cells after it.")
+
+
+def checked(checker: Callable[..., CheckResult], *functions: Callable):
+    """Show `checker`'s verdict on the learner's `functions` and return what the cells below should
+    call: the learner's functions when they pass, otherwise the reference solutions of the same
+    names, with a visible warning (a skipped exercise never breaks the rest of the notebook)."""
+    from . import solutions
+
+    result = checker(*functions)
+    _show(result)
+    if result.passed:
+        return functions[0] if len(functions) == 1 else functions
+    names = [f.__name__ for f in functions]
+    missing = [n for n in names if not hasattr(solutions, n)]
+    if missing:
+        raise ValueError(f"faceid-lab: no reference solution named {', '.join(missing)}; keep the exercise's "
+                         "function name (the stub's `def` line) so the check can fall back to the reference")
+    references = tuple(getattr(solutions, n) for n in names)
+    _show(Fallback(names))
+    return references[0] if len(references) == 1 else references
 
 
 def check_ground_truth_swap(fn: Callable) -> CheckResult:

@@ -83,12 +83,12 @@ def score_frontalization(judge, photos: torch.Tensor, outputs: torch.Tensor, tru
         out["l1"] = (outputs - truth).abs().flatten(1).mean(1)
         out["ssim"] = ssim(outputs, truth, reduce=False)
     if instruments is not None:
-        from .instruments import part_iou
+        from .instruments import mean_part_iou, part_iou
 
         out["pose_error"] = instruments.read_pose(outputs)[:, :3].abs().mean(1)  # the target is frontal: 0, 0, 0
         if truth_parts is not None:
             ious = part_iou(instruments.segment(outputs), truth_parts)
-            out["part_iou"] = torch.stack(list(ious.values()), 1).nanmean(1)
+            out["part_iou"] = mean_part_iou(ious)
         if true_params is not None:
             out["param_error"] = instruments.parameter_error(outputs, true_params)
     return out
@@ -168,14 +168,38 @@ def paper_figure(yaw_set: YawSet, outputs: dict[str, torch.Tensor], scores: dict
     return image_grid(torch.cat(images), yaws, scale=scale, labels=captions, row_labels=row_labels)
 
 
+def round_robin(labels: np.ndarray, count: int, run: int = 2) -> np.ndarray:
+    """Up to `count` indices taking `run` photos of each person in turn (shard order), so that a
+    handful of faces holds several people, each twice: enough to measure "like this person" against
+    "like someone else"."""
+    queues = {int(p): list(np.flatnonzero(labels == p)) for p in dict.fromkeys(labels.tolist())}
+    picked: list[int] = []
+    while len(picked) < count and any(queues.values()):
+        for q in queues.values():
+            take = min(run, len(q), count - len(picked))
+            picked += [q.pop(0) for _ in range(take)]
+    return np.array(picked, dtype=np.int64)
+
+
+def _mean_pair(features_a: torch.Tensor, features_b: torch.Tensor, mask: torch.Tensor) -> float:
+    cos = features_a @ features_b.T
+    return cos[mask].mean().item() if mask.any() else float("nan")
+
+
 def real_faces_figure(models: dict, shard: str, count: int = 6, judge=None) -> tuple:
-    """Frontalize the first `count` faces of a prepared real-face shard with every model; scored by
-    dlib's face descriptor (the judge for real faces). Returns (figure, rows)."""
+    """Frontalize `count` faces of a prepared real-face shard (several people in turn) with every
+    model; scored by dlib's face descriptor (the judge for real faces). Each model's row gives the
+    output's similarity to its own input and to the other people's inputs, beside what two real
+    photos of one person and of two people score. Returns (figure, rows)."""
     from .data.shards import Shard
     from .judge import DlibJudge
     from .viz import image_grid
 
-    real = torch.from_numpy(np.array(Shard(shard).images[:count])).permute(0, 3, 1, 2).float() / 255
+    data = Shard(shard)
+    labels = np.asarray(data.labels)
+    pick = round_robin(labels, count)
+    real = torch.from_numpy(np.array(data.images[pick])).permute(0, 3, 1, 2).float() / 255
+    people = torch.from_numpy(labels[pick])
     size = next(iter(models.values())).cfg.resolution
     if real.shape[-1] != size:  # the shard's crops at the models' resolution
         real = torch.nn.functional.interpolate(real, size=size, mode="area")
@@ -185,8 +209,16 @@ def real_faces_figure(models: dict, shard: str, count: int = 6, judge=None) -> t
     captions = ["input"] * len(real) + [f"{v:.2f}" for s in scores.values() for v in s["similarity"].tolist()]
     figure = image_grid(torch.cat([real, *outputs.values()]), len(real), scale=2, labels=captions,
                         row_labels=["real photo", *(n.split(" (")[0] for n in outputs)])
-    rows = [{"method": name, "faces": len(real), "dlib similarity": s["similarity"].mean().item()}
-            for name, s in scores.items()]
+    same = people[:, None] == people[None, :]
+    other, twin = ~same, same & ~torch.eye(len(people), dtype=torch.bool)
+    f_in = judge.embed(real)
+    rows = [{"method": "(two real photos)", "faces": len(real), "similarity to own input": _mean_pair(f_in, f_in, twin),
+             "similarity to other people's inputs": _mean_pair(f_in, f_in, other)}]
+    for name, out in outputs.items():
+        f_out = judge.embed(out)
+        rows.append({"method": name, "faces": len(real),
+                     "similarity to own input": scores[name]["similarity"].mean().item(),
+                     "similarity to other people's inputs": _mean_pair(f_out, f_in, other)})
     return figure, rows
 
 
@@ -233,10 +265,10 @@ def ci_real_shard(people: int = 2) -> Path | None:
 def frontal_references(judge, yaw_set: YawSet, instruments=None) -> dict[str, dict[str, torch.Tensor]]:
     """The scale of the scores: the true frontal photo itself as the output (the ceiling) and one
     blurred mean frontal face for everybody (the floor), scored like a method's outputs."""
-    from .metrics import gaussian_blurred
+    from .instruments import blurred_mean_face
 
     true = yaw_set.frontal[yaw_set.labels]
-    mean = gaussian_blurred(yaw_set.frontal.mean(0, keepdim=True), 2.0).expand_as(true).contiguous()
+    mean = blurred_mean_face(yaw_set.frontal)[:1].expand_as(true).contiguous()
     return {name: score_yaw_set(judge, yaw_set, images, instruments)
             for name, images in (("(true frontal)", true), ("(blurred mean face)", mean))}
 

@@ -331,6 +331,16 @@ def part_iou(predicted: torch.Tensor, truth: torch.Tensor) -> dict[str, torch.Te
     return out
 
 
+def mean_part_iou(ious: dict[str, torch.Tensor]) -> torch.Tensor:
+    """(N,) each image's mean IoU over the parts of a part_iou result (parts in neither map skipped)."""
+    return torch.stack(list(ious.values()), 1).nanmean(1)
+
+
+def blurred_mean_face(images: torch.Tensor) -> torch.Tensor:
+    """The floor of every verdict: one mean face of `images` (N, 3, R, R), blurred (sigma 2 px), for everybody."""
+    return metrics.gaussian_blurred(images.mean(0, keepdim=True), 2.0).expand_as(images).contiguous()
+
+
 def evaluate_instruments(instruments: Instruments, identities: int = 50, per_identity: int = 4,
                          seed: int = 0) -> dict:
     """Each instrument on unseen people of the course world (test identities, wild and studio
@@ -400,7 +410,7 @@ def generator_verdict(outputs: torch.Tensor, test, truth: dict, instruments: Ins
            "judge_similarity_jpeg": sim(metrics.jpeg_compressed(outputs, 75)),
            "param_error": instruments.parameter_error(outputs, truth["params"])}
     ious = part_iou(instruments.segment(outputs), truth["parts"])
-    per["part_iou"] = torch.stack(list(ious.values()), 1).nanmean(1)
+    per["part_iou"] = mean_part_iou(ious)
     angles = (instruments.read_pose(outputs)[:, :3] - test.true_pose[:, :3]).abs()
     per |= {f"{a}_error": angles[:, i] for i, a in enumerate(("yaw", "pitch", "roll"))}
     per["ssim"] = metrics.ssim(outputs, test.targets, reduce=False)
@@ -420,9 +430,8 @@ def generator_verdict(outputs: torch.Tensor, test, truth: dict, instruments: Ins
 def reference_verdicts(test, truth: dict, instruments: Instruments, judge) -> dict:
     """The scale of every number: the true renders themselves (the ceiling: what a perfect G scores)
     and one blurred mean face for everybody (the floor: a mean head, sigma 2 px)."""
-    mean_face = metrics.gaussian_blurred(test.targets.mean(0, keepdim=True), 2.0).expand_as(test.targets)
     return {name: generator_verdict(images.contiguous(), test, truth, instruments, judge)["summary"]
-            for name, images in (("true render", test.targets), ("blurred mean face", mean_face))}
+            for name, images in (("true render", test.targets), ("blurred mean face", blurred_mean_face(test.targets)))}
 
 
 EVALUATION_KEYS = {

@@ -6,7 +6,9 @@ signature and docstring and replaces the body with
 
     raise NotImplementedError("<the cell's # HINT: lines>")
 
-Cells tagged `check` call a checker from faceid_lab.exercises and stay as they are.
+Under it, a collapsed markdown cell holds the reference solution. Cells tagged `check` call
+`exercises.checked(checker, function)`, which falls back to the same reference (generated into
+faceid_lab/solutions.py from these cells) while the learner's function does not pass.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,15 +78,80 @@ def make_stub(source: str, where: str = "solution cell") -> str:
     return "\n".join(out) + "\n"
 
 
+SOLUTIONS = ROOT / "faceid_lab" / "solutions.py"
+SOLUTIONS_HEADER = '''"""The reference solutions of every exercise, one function per exercise.
+
+Generated from the reference notebooks' `solution` cells by `faceid-lab exercises build`: edit the
+notebook, not this file (`faceid-lab exercises check` fails when it is stale). A student notebook's
+check cell (`exercises.checked`) falls back to these when the learner's version does not pass yet,
+so a skipped exercise never stops the cells after it.
+"""
+'''
+
+
+def _import_key(line: str) -> tuple:
+    module = line.split()[1]
+    top = module.split(".")[0]
+    section = 0 if top in sys.stdlib_module_names else 2 if top == "faceid_lab" else 1
+    return section, line.startswith("from "), module.lower(), line
+
+
+def solutions_source(paths: list[Path] | None = None) -> str:
+    """The text of faceid_lab/solutions.py: every solution cell's imports (sorted once) and functions."""
+    imports: set[str] = set()
+    functions: list[str] = []
+    seen: dict[str, str] = {}
+    for path in paths or reference_notebooks():
+        nb = nbformat.read(path, as_version=NB_VERSION)
+        for k, cell in enumerate(nb.cells):
+            if cell.cell_type != "code" or "solution" not in cell.metadata.get("tags", []):
+                continue
+            make_stub(cell.source, f"{path.stem} cell {k}")  # the same rules: imports and functions only
+            lines = cell.source.splitlines()
+            for node in ast.parse(cell.source).body:
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    imports.update(lines[node.lineno - 1:node.end_lineno])
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    if node.name in seen:
+                        raise ExerciseError(f"{path.stem} cell {k}: `{node.name}` is also an exercise of "
+                                            f"{seen[node.name]}; give each exercise its own function name")
+                    seen[node.name] = f"{path.stem} cell {k}"
+                    first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                    body = [ln for ln in lines[first - 1:node.end_lineno] if not ln.strip().startswith("# HINT:")]
+                    functions.append(f"# {path.stem}, cell {k}\n" + "\n".join(body))
+    ordered = sorted(imports, key=_import_key)
+    blocks, previous = [], None
+    for line in ordered:
+        if previous is not None and _import_key(line)[0] != previous:
+            blocks.append("")
+        blocks.append(line)
+        previous = _import_key(line)[0]
+    return SOLUTIONS_HEADER + "\n" + "\n".join(blocks) + "\n\n\n" + "\n\n\n".join(functions) + "\n"
+
+
+def reference_cell(source: str, cell_id: str) -> nbformat.NotebookNode:
+    """The student notebook's collapsed reference: the solution without its hint lines."""
+    code = "\n".join(ln for ln in source.splitlines() if not ln.strip().startswith("# HINT:")).strip()
+    return nbformat.v4.new_markdown_cell(
+        "<details><summary><b>Reference solution</b> (open it after you have tried; the check below "
+        "falls back to it while yours does not pass)</summary>\n\n```python\n" + code + "\n```\n\n</details>",
+        metadata={"tags": ["reference"]}, id=cell_id)
+
+
 def student_version(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
     """A copy of reference notebook `nb` with stubs for solutions, no outputs, exercise badges."""
     out = nbformat.from_dict(nbformat.reads(nbformat.writes(nb), as_version=NB_VERSION))
+    cells = []
     for k, cell in enumerate(out.cells):
+        cells.append(cell)
         tags = cell.get("metadata", {}).get("tags", [])
         if cell.cell_type == "code":
             if "solution" in tags:
+                cells.append(reference_cell(cell.source, f"reference-{k}"))
                 cell.source = make_stub(cell.source, f"{name} cell {k}")
                 cell.metadata["tags"] = [t if t != "solution" else "exercise" for t in tags]
+            if "check" in tags:  # a learner's check prints NOT YET: nothing for nbval to compare
+                cell.source = cell.source.replace("# NBVAL_CHECK_OUTPUT\n", "")
             cell.outputs, cell.execution_count = [], None
             cell.metadata.pop("execution", None)
         elif cell.cell_type == "markdown":
@@ -91,12 +159,14 @@ def student_version(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNo
                            .replace(colab_link(f"notebooks/{name}"), colab_link(f"notebooks/exercises/{name}"))
                            .replace("badge/version-solution-green", "badge/version-exercise-orange")
                            .replace("![version: solution]", "![version: exercise]"))
+    out.cells = cells
     out.metadata.pop("widgets", None)
     return out
 
 
 def build_exercises(write: bool = True) -> list[Path]:
-    """Generate notebooks/exercises/*.ipynb; return the files that were (or would be) changed."""
+    """Generate notebooks/exercises/*.ipynb and faceid_lab/solutions.py; return the files that were
+    (or would be) changed."""
     EXERCISES.mkdir(parents=True, exist_ok=True)
     changed = []
     for path in reference_notebooks():
@@ -107,6 +177,11 @@ def build_exercises(write: bool = True) -> list[Path]:
             changed.append(target)
             if write:
                 target.write_text(text)
+    solutions = solutions_source()
+    if not SOLUTIONS.exists() or SOLUTIONS.read_text() != solutions:
+        changed.append(SOLUTIONS)
+        if write:
+            SOLUTIONS.write_text(solutions)
     expected = {p.name for p in reference_notebooks()}
     for stale in EXERCISES.glob("*.ipynb"):
         if stale.name not in expected:
@@ -188,3 +263,62 @@ def format_table(results: list[RunResult]) -> str:
         if r.error:
             rows.append(f"{'':<{width}}  -> {r.error}")
     return "\n".join(rows)
+
+
+# --- Numbers in prose come from the run ------------------------------------------------------
+# A markdown cell may not state a measured-looking number (a decimal, a percentage, a time, an
+# angle) that the notebook does not compute: a typed result drifts the day the model changes.
+# A bare number that is one of the notebook's own parameters (a literal in one of its code cells)
+# and the constants below are allowed; a number with a unit (8°, 4 minutes, 30%) must be a
+# constant. Measured values are printed by code cells instead.
+# a number is whole: not inside a word or a version (v1.5.2), but it may end a sentence ("... 0.72.")
+MEASURED_LOOKING = re.compile(
+    r"(?<![\w.])[+-]?(\d+\.\d+|\d+(?:\.\d+)?\s?(?:%|minutes?|min|seconds?|sec|s|hours?|h|img/s|degrees|°|MB))"
+    r"(?!\w|\.\d)")
+CODE_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?!\w|\.\d)")
+PROSE_CONSTANTS = {
+    "1.5": "the 1.5-autoencoder of the original deepfake (its name)",
+    "95%": "the confidence level of every interval in the course",
+    "75 degrees": "SynthFaces' largest yaw (the renderer's range)",
+}
+QUOTED_NUMBERS = {  # numbers quoted from a paper, with the sentence naming the paper
+    "08_frontalization": {"0.72": "FaceID-GAN paper, reported mean similarity",
+                          "0.47": "FaceID-GAN paper, DR-GAN's reported mean similarity"},
+}
+
+
+@dataclass
+class TypedNumber:
+    notebook: str
+    cell: int
+    number: str
+    context: str
+
+    def __str__(self) -> str:
+        return f"{self.notebook} cell {self.cell}: {self.number!r} in \"...{self.context}...\""
+
+
+def _prose(markdown: str) -> str:
+    """Markdown without code, maths, link targets and addresses (numbers there are not claims)."""
+    for pattern in (r"```.*?```", r"`[^`]*`", r"\$[^$]*\$", r"\]\([^)]*\)", r"https?://\S+", r"<[^>]+>"):
+        markdown = re.sub(pattern, " ", markdown, flags=re.S)
+    return markdown
+
+
+def typed_numbers(nb: nbformat.NotebookNode, name: str) -> list[TypedNumber]:
+    """The measured-looking numbers in `nb`'s markdown that its code does not compute or set."""
+    literals = {m.group(0) for c in nb.cells if c.cell_type == "code" for m in CODE_NUMBER.finditer(c.source)}
+    allowed = set(PROSE_CONSTANTS) | set(QUOTED_NUMBERS.get(name, {}))
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        prose = _prose(cell.source)
+        for m in MEASURED_LOOKING.finditer(prose):
+            token = m.group(1)
+            number = re.match(r"\d+(?:\.\d+)?", token).group(0)
+            if re.sub(r"\s+", " ", token) in allowed or (token == number and number in literals):
+                continue  # a constant, or a bare number that the code sets (a parameter, not a result)
+            context = re.sub(r"\s+", " ", prose[max(0, m.start() - 40): m.end() + 20]).strip()
+            found.append(TypedNumber(name, i, token, context))
+    return found

@@ -23,12 +23,16 @@ def _exercise_pairs():
 
 
 def _run_check(solution: str, check: str):
+    """The CheckResult of a check cell (`f = exercises.checked(exercises.check_f, f)`) on `solution`."""
     namespace: dict = {}
     exec(solution, namespace)  # noqa: S102 - reference code from this repository
     tree = ast.parse(check)
     *body, last = tree.body
     exec(compile(ast.Module(body=body, type_ignores=[]), "check", "exec"), namespace)  # noqa: S102
-    return eval(compile(ast.Expression(last.value), "check", "eval"), namespace)  # noqa: S307
+    call = last.value
+    assert isinstance(call, ast.Call) and ast.unparse(call.func) == "exercises.checked", ast.unparse(last)
+    checker = ast.Call(func=call.args[0], args=call.args[1:], keywords=[])
+    return eval(compile(ast.fix_missing_locations(ast.Expression(checker)), "check", "eval"), namespace)  # noqa: S307
 
 
 @pytest.mark.parametrize(("solution", "check"), _exercise_pairs())
@@ -40,7 +44,66 @@ def test_checker_passes_on_solution_and_fails_on_stub(solution, check):
     assert "not implemented yet" in failed.message
 
 
-def test_every_checker_is_used_by_a_notebook():
+def test_reference_solutions_pass_every_checker():
+    """faceid_lab.solutions, the fallback of a skipped exercise, passes the check it stands in for."""
+    from faceid_lab import solutions
+
+    for param in _exercise_pairs():
+        check = ast.parse(param.values[1]).body[-1].value
+        checker = getattr(exercises, check.args[0].attr)
+        result = checker(*(getattr(solutions, a.id) for a in check.args[1:]))
+        assert result.passed, (param.id, result)
+
+
+def test_a_failing_exercise_falls_back_to_the_reference_with_a_warning(capsys):
+    from faceid_lab import solutions
+
+    def two_n_labels(labels, synthesized, num_identities):
+        raise NotImplementedError("a stub")
+
+    used = exercises.checked(exercises.check_two_n_labels, two_n_labels)
+    assert used is solutions.two_n_labels
+    out = capsys.readouterr().out
+    assert "NOT YET" in out and "the cells below use the reference two_n_labels" in out
+
+    def right(labels, synthesized, num_identities):
+        return labels + num_identities * synthesized.long()
+
+    right.__name__ = "two_n_labels"
+    assert exercises.checked(exercises.check_two_n_labels, right) is right
+
+    def verification_auc(features, labels):
+        return 0.5
+
+    used = exercises.checked(exercises.check_verification_auc, solutions.cosine_similarity, verification_auc)
+    assert used == (solutions.cosine_similarity, solutions.verification_auc)
+
+
+def test_a_renamed_exercise_gets_a_one_line_error():
+    def my_labels(labels, synthesized, num_identities):
+        raise NotImplementedError
+
+    with pytest.raises(ValueError, match="faceid-lab: no reference solution named my_labels"):
+        exercises.checked(exercises.check_two_n_labels, my_labels)
+
+
+def test_student_version_hides_the_reference_and_hints_do_not_give_it_away():
+    from faceid_lab.notebooks import student_version
+
+    for path in reference_notebooks():
+        nb = nbformat.read(path, as_version=4)
+        student = student_version(nb, path.name)
+        for k, cell in enumerate(student.cells):
+            if "exercise" not in cell.metadata.get("tags", []):
+                continue
+            reference = student.cells[k + 1]
+            assert "reference" in reference.metadata.get("tags", []) and reference.source.startswith("<details>")
+            body = [ln.strip() for ln in reference.source.split("```python", 1)[1].splitlines()
+                    if ln.strip() and not ln.strip().startswith(("def ", '"""', "#", "import ", "from ", "@"))]
+            hints = " ".join(ln.split("HINT:", 1)[1] for ln in cell.source.splitlines() if "HINT:" in ln)
+            hints += " ".join(ln for ln in cell.source.splitlines() if "NotImplementedError(" in ln)
+            for line in body:  # no line of the solution's code appears verbatim in a hint
+                assert len(line) < 25 or line not in hints, (path.name, line)
     checkers = {n for n, f in inspect.getmembers(exercises, inspect.isfunction) if n.startswith("check_")}
     used = {name for p in _exercise_pairs() for name in checkers if name in p.values[1]}
     assert checkers == used
@@ -74,7 +137,7 @@ def test_solution_cells_must_hold_only_imports_and_functions():
         make_stub("import torch\nx = 3\n", "nb cell 4")
 
 
-def test_student_notebooks_are_up_to_date():
+def test_student_notebooks_and_solutions_are_up_to_date():
     assert build_exercises(write=False) == [], "run `faceid-lab exercises build`"
 
 

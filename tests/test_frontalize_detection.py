@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -109,9 +110,21 @@ def test_detection_data_and_report(tiny):
 def test_real_faces_are_frontalized_and_judged_by_dlib(tiny, celeba_shard):
     players, _ = tiny  # a 32 px model: the shard's 64 px crops are resized to it
     report, _ = celeba_shard
-    figure, rows = real_faces_figure({"tiny 2N": players}, str(report.shard), count=3)
-    assert rows[0]["faces"] == 3 and -1 <= rows[0]["dlib similarity"] <= 1
-    assert figure.size[0] >= 3 * 32
+    figure, rows = real_faces_figure({"tiny 2N": players}, str(report.shard), count=4)
+    assert [r["method"] for r in rows] == ["(two real photos)", "tiny 2N"] and rows[1]["faces"] == 4
+    real = rows[0]  # the scale: dlib tells two photos of one person from two people
+    assert real["similarity to own input"] > real["similarity to other people's inputs"]
+    assert all(-1 <= r[k] <= 1 for r in rows for k in r if k.startswith("similarity"))
+    assert figure.size[0] >= 4 * 32
+
+
+def test_round_robin_takes_each_person_in_turn():
+    from faceid_lab.frontalize import round_robin
+
+    labels = np.array([7, 7, 7, 3, 3, 9])
+    assert round_robin(labels, 4).tolist() == [0, 1, 3, 4]  # two photos of each person in turn
+    assert round_robin(labels, 10).tolist() == [0, 1, 3, 4, 5, 2]
+    assert round_robin(labels, 3, run=1).tolist() == [0, 3, 5]
 
 
 def test_cli_evaluates_frontalization_and_detection(capsys):

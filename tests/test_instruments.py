@@ -86,18 +86,24 @@ def test_a_finished_instrument_loads_without_rendering(ci_instruments, monkeypat
     assert torch.equal(again.read_pose(x), instruments.read_pose(x))
 
 
-def test_the_verdicts_scale_truth_scores_as_truth(ci_instruments, tiny_gan_world):
-    from conftest import PooledPixelJudge
-    from faceid_lab.train.gan import GeneratorTest
+def _perfect_generator_test(people: int):
+    """A generator test of unseen people, two photos each, whose outputs are the true renders."""
+    from faceid_lab.train.gan import GeneratorTest, render_photos
 
-    instruments, _ = ci_instruments
-    ids, imgs = 1_000_000 + np.repeat(np.arange(4), 2), np.tile(np.arange(2), 4)
-    from faceid_lab.train.gan import render_photos
-
+    ids, imgs = 1_000_000 + np.repeat(np.arange(people), 2), np.tile(np.arange(2), people)
     src, _ = render_photos(0, ids, imgs, False, 64)
     tgt, pose = render_photos(0, ids, imgs, True, 64)
     src, tgt = src.float() / 255, tgt.float() / 255
-    test = GeneratorTest(src, tgt, pose, torch.from_numpy(np.repeat(np.arange(4), 2)), tgt.clone(), ids, imgs, 0)
+    labels = torch.from_numpy(np.repeat(np.arange(people), 2))
+    return GeneratorTest(src, tgt, pose, labels, tgt.clone(), ids, imgs, 0)
+
+
+def test_the_verdicts_scale_truth_scores_as_truth(ci_instruments, tiny_gan_world):
+    from conftest import PooledPixelJudge
+
+    instruments, _ = ci_instruments
+    test = _perfect_generator_test(people=4)
+    tgt = test.targets
     truth = I.generator_truth(test)
     assert not torch.equal(truth["others"], tgt)               # other people, ...
     refs = I.reference_verdicts(test, truth, instruments, PooledPixelJudge())
@@ -178,14 +184,10 @@ def test_frontalization_is_scored_by_the_instruments_against_its_references(ci_i
 def test_verdict_rows_put_a_generator_between_its_references(ci_instruments):
     from conftest import PooledPixelJudge
     from faceid_lab.evaluate import VERDICT_COLUMNS, verdict_rows
-    from faceid_lab.train.gan import GeneratorTest, render_photos
 
     instruments, _ = ci_instruments
-    ids, imgs = 1_000_000 + np.repeat(np.arange(3), 2), np.tile(np.arange(2), 3)
-    src, _ = render_photos(0, ids, imgs, False, 64)
-    tgt, pose = render_photos(0, ids, imgs, True, 64)
-    src, tgt = src.float() / 255, tgt.float() / 255
-    test = GeneratorTest(src, tgt, pose, torch.from_numpy(np.repeat(np.arange(3), 2)), tgt.clone(), ids, imgs, 0)
+    test = _perfect_generator_test(people=3)
+    tgt = test.targets
     rows = verdict_rows(test, {"perfect G": tgt.clone(), "grey G": torch.full_like(tgt, 0.5)}, instruments,
                         PooledPixelJudge())
     assert [r[""] for r in rows] == ["perfect G", "grey G", "(true render)", "(blurred mean face)"]

@@ -1,11 +1,11 @@
-"""Charts and scatter plots: plotly when interactive, PIL images headless; UMAP is reproducible."""
+"""Charts and scatter plots: plotly when interactive, matplotlib Charts (one PNG) headless; UMAP is reproducible."""
 
 import numpy as np
 import plotly.graph_objects as go
 import torch
-from PIL import Image
 
-from faceid_lab.viz.curves import histogram_chart, line_chart
+from faceid_lab.viz.chart import Chart
+from faceid_lab.viz.curves import histogram_chart, line_chart, scale_groups
 from faceid_lab.viz.grids import with_pose_arrows
 from faceid_lab.viz.scatter import scatter_2d, umap_2d
 
@@ -13,13 +13,60 @@ from faceid_lab.viz.scatter import scatter_2d, umap_2d
 def test_charts_are_plotly_when_interactive_and_images_headless():
     fig = line_chart([1, 2, 3], {"loss": [3.0, 2.0, 1.5]}, log_y=True, static=False)
     assert isinstance(fig, go.Figure) and fig.layout.yaxis.type == "log"
-    im = line_chart([1, 2, 3], {"loss": [3.0, 2.0, float("nan")]})  # headless in tests (conftest)
-    assert isinstance(im, Image.Image) and np.asarray(im).std() > 0
-    assert isinstance(line_chart([], {"loss": []}), Image.Image)
+    chart = line_chart([1, 2, 3], {"loss": [3.0, 2.0, float("nan")]})  # headless in tests (conftest)
+    assert isinstance(chart, Chart) and np.asarray(chart.to_image()).std() > 0
+    assert isinstance(line_chart([], {"loss": []}), Chart)
     hist = histogram_chart({"genuine": np.random.default_rng(0).normal(0.7, 0.1, 200), "impostor": np.zeros(50)},
                            static=False)
     assert isinstance(hist, go.Figure) and len(hist.data) == 2
     assert abs(sum(hist.data[0].y) - 1) < 1e-9  # each group is a share of its pairs
+
+
+def test_series_of_different_scales_get_their_own_panel():
+    series = {"M (convergence)": [0.2, 0.1, 0.08], "k": [0.0, 0.0, 0.0], "pose loss": [0.5, 0.3, 0.2],
+              "C loss": [4.0, 3.0, 2.5], "accuracy": [0.1, 0.5, 0.9]}
+    assert scale_groups(series) == [["pose loss", "C loss", "accuracy"], ["M (convergence)"], ["k"]]
+    chart = line_chart([0, 1, 2], series)
+    assert len(chart.figure.axes) == 3
+    fig = line_chart([0, 1, 2], series, static=False)
+    assert {t.yaxis for t in fig.data} == {"y", "y2", "y3"}
+    assert len(line_chart([0, 1, 2], series, log_y=True).figure.axes) == 1  # a log axis holds every scale
+
+
+def test_static_legends_sit_outside_the_data_and_roc_reads_on_a_log_axis():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    far = np.r_[0.0, np.logspace(-4, 0, 30)]
+    chart = line_chart(far, {"judge": far ** 0.1, "baseline": far ** 0.5}, xlabel="false accept rate", log_x=True)
+    ax = chart.figure.axes[0]
+    assert ax.get_xscale() == "log" and len(ax.lines[0].get_xdata()) == 30  # the FAR = 0 point is dropped
+    canvas = FigureCanvasAgg(chart.figure)
+    canvas.draw()
+    legend = ax.get_legend().get_window_extent(canvas.get_renderer())
+    assert legend.x0 >= ax.get_window_extent(canvas.get_renderer()).x1  # right of the plotting area
+    hist = histogram_chart({"genuine": np.random.default_rng(0).normal(0.7, 0.1, 200), "impostor": np.zeros(50)})
+    assert [t.get_text() for t in hist.figure.axes[0].get_legend().get_texts()] == ["genuine", "impostor"]
+
+
+def test_a_chart_is_one_png_in_a_notebook():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shown, _ = InteractiveShell.instance().display_formatter.format(line_chart([1, 2], {"loss": [2.0, 1.0]}))
+    assert set(shown) == {"image/png", "text/plain"} and shown["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_set_up_cell_stores_a_picture_once(monkeypatch):
+    from IPython.core.interactiveshell import InteractiveShell
+    from PIL import Image
+
+    from faceid_lab import course
+
+    shell = InteractiveShell.instance()
+    monkeypatch.setattr("IPython.get_ipython", lambda: shell)
+    picture = Image.new("RGB", (8, 8))
+    assert "image/jpeg" in shell.display_formatter.format(picture)[0]  # IPython's default: PNG and JPEG
+    course.one_image_per_picture()
+    assert set(shell.display_formatter.format(picture)[0]) == {"image/png", "text/plain"}
 
 
 def test_umap_is_reproducible_and_separates_clusters():
@@ -40,7 +87,9 @@ def test_scatter_marks_identity_and_kind():
     labels, kinds = ["a", "a", "b", "b", "c", "c"], ["real", "synth"] * 3
     fig = scatter_2d(coords, labels, kinds, hover=[str(i) for i in range(6)], static=False)
     assert len(fig.data) == 6 and {t.marker.symbol for t in fig.data} == {"circle", "x"}
-    assert isinstance(scatter_2d(coords, labels, kinds), Image.Image)
+    chart = scatter_2d(coords, labels, kinds)
+    names = [t.get_text() for t in chart.figure.axes[0].get_legend().get_texts()]
+    assert names == ["a", "b", "c", "real", "synth"]  # every person and both kinds are in the legend
 
 
 def test_pose_arrows_point_where_the_face_looks():

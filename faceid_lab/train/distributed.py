@@ -87,6 +87,17 @@ def mean_across(d: Dist, values: torch.Tensor) -> torch.Tensor:
     return values
 
 
+def leave(finished: bool = True) -> None:
+    """Leave the process group before the interpreter exits. A gloo group left to the exit handlers
+    can abort the rank that finishes first ("terminate called without an active exception": 1 run
+    in 6 of the 2-process CPU classifier launch, measured); so a finished rank waits for the others,
+    then the group is destroyed. Outside torchrun this does nothing."""
+    if dist.is_available() and dist.is_initialized():
+        if finished:
+            dist.barrier()
+        dist.destroy_process_group()
+
+
 def barrier(d: Dist) -> None:
     if d.world > 1:
         dist.barrier()

@@ -592,7 +592,7 @@ class FaceIdGanPreview:
                                       row_labels=["source", f"G @ {step}", "truth"]))
         series = {"M (convergence)": history["M"], "k": history["k"], "pose loss": history["pose"]}
         if players.C is not None:
-            series |= {"identity loss (1 - cos)": history["id"], "C loss / 10": [v / 10 for v in history["c_loss"]]}
+            series |= {"identity loss (1 - cos)": history["id"], "C loss": history["c_loss"]}
         self.curves.update(line_chart(history["step"], series, title=f"FaceID-GAN training, step {step}"))
 
 

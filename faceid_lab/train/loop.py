@@ -48,11 +48,16 @@ class TrainLog:
             self.count = int(window["count"])
         self.seconds_before = float(history.get("seconds", 0.0))  # earlier sessions of a resumed run
         self.cores = CoreLock(desc or "a training")  # taken at the first step: loading a model never waits
+        from ..course import headless
+
+        self.start, self.desc, self.progress = start, desc or "training", progress
         self.bar = None
-        if progress:
+        if progress and not headless():
             from tqdm.auto import tqdm
 
             self.bar = tqdm(total=steps, initial=start, desc=desc, leave=False)
+        # a saved (headless) notebook keeps text, not a live bar: a line at each quarter instead
+        self.quarters = progress and self.bar is None
         self.began = time.perf_counter()
 
     def step(self, done: int, values: torch.Tensor, model: nn.Module | None = None) -> None:
@@ -71,6 +76,8 @@ class TrainLog:
             self.count = 0
             if self.bar is not None:
                 self.bar.set_postfix({k: f"{self.history[k][-1]:.3f}" for k in self.keys[:3]})
+        if self.quarters and done < self.steps and done * 4 // self.steps > (done - 1) * 4 // self.steps:
+            print(f"{self.desc}: step {done} of {self.steps}{self._losses()}", flush=True)
             if self.on_log is not None:
                 self.on_log(done, self.history, model)
                 model.train()
@@ -78,6 +85,21 @@ class TrainLog:
             self.bar.update(1)
         if self.ckpt is not None:
             self.ckpt.step_done(done, extra=self._state)
+
+    def _losses(self) -> str:
+        logged = [(k, self.history[k][-1]) for k in self.keys[:3] if self.history.get(k)]
+        return ("; " + ", ".join(f"{k} {v:.3f}" for k, v in logged)) if logged else ""
+
+    def _summary(self, done: int, finished: bool) -> None:
+        """The line that stays in a saved notebook, where a progress bar's picture would read 0%."""
+        if not self.progress:
+            return
+        seconds = time.perf_counter() - self.began
+        what = "trained" if finished else "stopped (time budget) at"
+        resumed = f", resumed from step {self.start}" if self.start else ""
+        again = "" if finished else "; run again to continue"
+        print(f"{self.desc}: {what} step {done} of {self.steps} in {seconds / 60:.1f} min{resumed}"
+              f"{self._losses()}{again}", flush=True)
 
     def _state(self) -> dict:
         """What a checkpoint keeps of the log: the curves, the seconds trained so far (over every
@@ -90,6 +112,7 @@ class TrainLog:
         loop again continues the run."""
         if self.bar is not None:
             self.bar.close()
+        self._summary(done, finished=False)
         state = self._state()
         if self.ckpt is not None:
             self.ckpt.save(done, extra=state)
@@ -100,6 +123,7 @@ class TrainLog:
         """Close the bar, add this run's seconds, mark the checkpoint finished; the history."""
         if self.bar is not None:
             self.bar.close()
+        self._summary(self.steps, finished=True)
         state = self._state()
         if self.ckpt is not None:
             self.ckpt.finish(self.steps, extra=state)

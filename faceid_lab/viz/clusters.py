@@ -2,7 +2,7 @@
 
 `cluster_figure`: the models side by side in one UMAP layout (colour = person, circle = real
 photo, cross = G's face, a grey line from each synthesized face to the photo it was made from),
-with a slider (and play button) over training steps; a PIL picture headless.
+with a slider (and play button) over training steps; a matplotlib `Chart` headless.
 `cluster_explorer`: the same as a plotly FigureWidget with an ipywidgets step slider, and the
 face under the mouse shown beside the plot.
 """
@@ -12,10 +12,10 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from .. import course
-from .grids import label_font
+from .chart import Chart, legend_outside, new_figure, rgb01
 from .scatter import _colour
 
 
@@ -59,11 +59,13 @@ def cluster_figure(clusters, layout: dict, static: bool | None = None, size: int
     if static:
         count = len(clusters.steps[models[0]])
         picks = sorted({0, count - 1})
-        out = Image.new("RGB", (size * len(models), size * len(picks)), (255, 255, 255))
+        fig, axes = new_figure((int(size * 0.75 * len(models)) + 170, int(size * 0.75 * len(picks))),
+                               rows=len(picks), cols=len(models))
         for r, k in enumerate(picks):
             for c, model in enumerate(models):
-                out.paste(_static_panel(clusters, layout, model, clusters.steps[model][k], size), (size * c, size * r))
-        return out
+                _draw_panel(axes[r, c], clusters, layout, model, clusters.steps[model][k])
+        _panel_legend(axes[0, -1])
+        return Chart(fig)
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -88,33 +90,40 @@ def cluster_figure(clusters, layout: dict, static: bool | None = None, size: int
     return fig
 
 
-def _static_panel(clusters, layout: dict, model: str, step: int, size: int) -> Image.Image:
-    im = Image.new("RGB", (size, size), (255, 255, 255))
-    draw = ImageDraw.Draw(im)
+def _draw_panel(ax, clusters, layout: dict, model: str, step: int) -> None:
+    """One model at one step on `ax`: real photos (circles), G's faces (crosses) in the person's
+    colour, a grey line from each face to the photo it was made from. Every panel of a figure
+    shares the same limits (the whole layout's), so panels can be compared by eye."""
+    from matplotlib.collections import LineCollection
+
     real, fake = layout[("real", "", 0)], layout[("synthesized", model, step)]
     every = np.concatenate([v for v in layout.values()])
     lo, hi = every.min(0), every.max(0)
-    span = np.where(hi > lo, hi - lo, 1.0)
+    pad = 0.04 * np.where(hi > lo, hi - lo, 1.0)
+    colours = [rgb01(_colour(int(p))) for p in clusters.labels.numpy()]
+    ax.add_collection(LineCollection(np.stack([real, fake], 1), colors="0.8", linewidths=0.8, zorder=1))
+    ax.scatter(real[:, 0], real[:, 1], s=16, marker="o", c=colours, linewidths=0, zorder=2)
+    ax.scatter(fake[:, 0], fake[:, 1], s=22, marker="x", c=colours, linewidths=1.4, zorder=3)
+    ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
+    ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    ax.set_title(f"{model}, step {step}", fontsize=10)
 
-    def xy(p):
-        q = (p - lo) / span * (size - 40) + 20
-        return float(q[0]), float(size - q[1])
 
-    labels = clusters.labels.numpy()
-    for a, b in zip(real, fake, strict=True):
-        draw.line((*xy(a), *xy(b)), fill=(200, 200, 200), width=1)
-    for p, lab in zip(real, labels, strict=True):
-        x, y = xy(p)
-        draw.ellipse((x - 3, y - 3, x + 3, y + 3), fill=_colour(int(lab)))
-    for p, lab in zip(fake, labels, strict=True):
-        x, y = xy(p)
-        c = _colour(int(lab))
-        draw.line((x - 4, y - 4, x + 4, y + 4), fill=c, width=2)
-        draw.line((x - 4, y + 4, x + 4, y - 4), fill=c, width=2)
-    draw.text((6, 4), f"{model}, step {step}", fill=(0, 0, 0), font=label_font(12))
-    draw.text((6, 18), "o real photo   x G's face   grey: made from", fill=(90, 90, 90), font=label_font(12))
-    draw.rectangle((0, 0, size - 1, size - 1), outline=(180, 180, 180))
-    return im
+def _panel_legend(ax) -> None:
+    ax.scatter([], [], s=16, marker="o", color="0.3", label="real photo")
+    ax.scatter([], [], s=22, marker="x", color="0.3", linewidths=1.4, label="G's face")
+    ax.plot([], [], color="0.8", label="made from")
+    legend_outside(ax, title="colour = person")
+
+
+def _static_panel(clusters, layout: dict, model: str, step: int, size: int) -> Chart:
+    fig, axes = new_figure((size + 150, size))
+    _draw_panel(axes[0, 0], clusters, layout, model, step)
+    _panel_legend(axes[0, 0])
+    return Chart(fig)
 
 
 def _png(image) -> bytes:
@@ -206,16 +215,16 @@ def umap_playground(clusters, model: str, step: int | None = None):
     return widgets.VBox([controls, out])
 
 
-def umap_settings_picture(clusters, model: str, settings=((5, 0.0), (30, 0.8)), size: int = 300) -> Image.Image:
+def umap_settings_picture(clusters, model: str, settings=((5, 0.0), (30, 0.8)), size: int = 300) -> Chart:
     """The same points (real photos and one model's final faces) laid out with several
     (n_neighbors, min_dist) settings, side by side."""
     from ..clusters import only, umap_layout
 
     one = only(clusters, model)
     step = one.steps[model][0]
-    out = Image.new("RGB", (size * len(settings), size + 16), (255, 255, 255))
-    draw = ImageDraw.Draw(out)
-    for i, (nn, md) in enumerate(settings):
-        out.paste(_static_panel(one, umap_layout(one, n_neighbors=nn, min_dist=md), model, step, size), (size * i, 16))
-        draw.text((size * i + 6, 2), f"n_neighbors {nn}, min_dist {md}", fill=(0, 0, 0), font=label_font(12))
-    return out
+    fig, axes = new_figure((size * len(settings) + 150, size + 20), cols=len(settings))
+    for ax, (nn, md) in zip(axes[0], settings, strict=True):
+        _draw_panel(ax, one, umap_layout(one, n_neighbors=nn, min_dist=md), model, step)
+        ax.set_title(f"n_neighbors {nn}, min_dist {md}\n{model}, step {step}", fontsize=10)
+    _panel_legend(axes[0, -1])
+    return Chart(fig)

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
 
 from .. import course
-from .curves import PALETTE
-from .grids import label_font
+from .chart import PALETTE, Chart, legend_outside, new_figure, rgb01
+
+MAX_NAMED = 16  # people named one by one in a static legend; past that, colour only
 
 
 def umap_2d(features: torch.Tensor | np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1,
@@ -40,7 +40,8 @@ def scatter_2d(coords: np.ndarray, labels: Sequence, kinds: Sequence[str] | None
                hover: Sequence[str] | None = None, title: str = "", static: bool | None = None,
                size: tuple[int, int] = (560, 460)):
     """Points coloured by label (identity), marker by kind (e.g. real vs synthesized).
-    plotly figure when interactive; a PIL image headless (circles real, crosses other kinds)."""
+    plotly figure when interactive; a matplotlib `Chart` headless (circles for the first kind,
+    crosses for the second), with a legend beside the points."""
     labels = [str(x) for x in labels]
     kinds = list(kinds) if kinds is not None else ["real"] * len(labels)
     names = list(dict.fromkeys(labels))
@@ -64,21 +65,27 @@ def scatter_2d(coords: np.ndarray, labels: Sequence, kinds: Sequence[str] | None
         fig.update_layout(title=title, width=size[0], height=size[1], showlegend=len(traces) <= 24,
                           margin=dict(l=20, r=20, t=40, b=20))
         return fig
-    w, h = size
-    im = Image.new("RGB", (w, h), (255, 255, 255))
-    draw = ImageDraw.Draw(im)
-    lo, hi = coords.min(0), coords.max(0)
-    span = np.where(hi > lo, hi - lo, 1.0)
-    xy = (coords - lo) / span * np.array([w - 40, h - 60]) + np.array([20, 40])
-    draw.text((8, 6), title, fill=(0, 0, 0), font=label_font(12))
-    kind_names = list(dict.fromkeys(kinds))
-    for (x, y), lab, kind in zip(xy, labels, kinds, strict=True):
-        c = _colour(names.index(lab))
-        if kind == kind_names[0]:
-            draw.ellipse((x - 3, y - 3, x + 3, y + 3), fill=c)
-        else:
-            draw.line((x - 4, y - 4, x + 4, y + 4), fill=c, width=2)
-            draw.line((x - 4, y + 4, x + 4, y - 4), fill=c, width=2)
-    legend = "  ".join(f"{'o' if k == 0 else 'x'} {kind}" for k, kind in enumerate(kind_names))
-    draw.text((8, 20), f"colour = identity ({len(names)}); {legend}", fill=(60, 60, 60), font=label_font(12))
-    return im
+    fig, axes = new_figure(size)
+    ax = axes[0, 0]
+    markers = dict(zip(dict.fromkeys(kinds), ("o", "x", "D", "s"), strict=False))
+    labels_arr, kinds_arr = np.asarray(labels), np.asarray(kinds)
+    for n, name in enumerate(names):
+        for kind, marker in markers.items():
+            idx = (labels_arr == name) & (kinds_arr == kind)
+            if idx.any():
+                ax.scatter(coords[idx, 0], coords[idx, 1], s=22, marker=marker, color=rgb01(_colour(n)),
+                           linewidths=1.5 if marker == "x" else 0.0)
+    # the legend: one entry per person (colour) while they fit, then one per kind (marker)
+    for n, name in enumerate(names[:MAX_NAMED]):
+        ax.scatter([], [], s=22, marker="o", color=rgb01(_colour(n)), label=name)
+    if len(markers) > 1:
+        for kind, marker in markers.items():
+            ax.scatter([], [], s=22, marker=marker, color="0.3", label=kind, linewidths=1.5)
+    legend_outside(ax, title=f"colour = identity ({len(names)})" if len(names) > MAX_NAMED else None)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("UMAP 1", fontsize=9)
+    ax.set_ylabel("UMAP 2", fontsize=9)
+    if title:
+        ax.set_title(title, fontsize=11)
+    return Chart(fig)

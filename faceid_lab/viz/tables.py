@@ -4,17 +4,25 @@ from __future__ import annotations
 
 
 def report_table(report: dict):
-    """A nested report (numbers, and dicts of them one or two levels deep; e.g. evaluate_swap's or
-    judge_generator's) as a two-column Markdown table."""
+    """A nested report (numbers, and dicts of them at any depth; e.g. evaluate_swap's or
+    judge_generator's) as a two-column Markdown table: a dict of numbers is one row
+    ("yaw 1.23, pitch 0.8"), a dict holding dicts gives a row per entry ("key: sub")."""
     rows = []
-    for key, value in report.items():
-        if isinstance(value, dict):
+
+    def add(name: str, value) -> None:
+        if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
             for sub, v in value.items():
-                if isinstance(v, dict):
-                    v = ", ".join(f"{k} {x:.1f}" for k, x in v.items())
-                rows.append({"measure": f"{key}: {sub}", "value": v})
+                add(f"{name}: {sub}", v)
+        elif isinstance(value, dict) and name.count(": "):
+            rows.append({"measure": name, "value": ", ".join(f"{k} {x:.3g}" for k, x in value.items())})
+        elif isinstance(value, dict):
+            for sub, v in value.items():
+                rows.append({"measure": f"{name}: {sub}", "value": v})
         else:
-            rows.append({"measure": key, "value": value})
+            rows.append({"measure": name, "value": value})
+
+    for key, value in report.items():
+        add(key, value)
     return markdown_table(rows)
 
 

@@ -1,0 +1,146 @@
+"""The reference solutions of every exercise, one function per exercise.
+
+Generated from the reference notebooks' `solution` cells by `faceid-lab exercises build`: edit the
+notebook, not this file (`faceid-lab exercises check` fails when it is stale). A student notebook's
+check cell (`exercises.checked`) falls back to these when the learner's version does not pass yet,
+so a skipped exercise never stops the cells after it.
+"""
+
+import torch
+import torch.nn.functional as F
+
+from faceid_lab.data import synthetic as S
+
+
+# 00_setup_and_data, cell 17
+def ground_truth_swap(seed, identity_b, identity_a, image_a, resolution=64):
+    """Person B with the pose, expression, light and background of photo `image_a` of A."""
+    identity = S.sample_identities(seed, [identity_b])
+    nuisance = S.sample_nuisance(seed, [identity_a], [image_a])
+    return S.render(identity, nuisance, resolution).image[0]
+
+
+# 00_setup_and_data, cell 21
+def hidden_landmarks(yaw):
+    """Names of the landmarks hidden when identity 0 turns by `yaw` degrees."""
+    r = S.render(S.sample_identities(0, [0]), S.Nuisance.reference(1, yaw=yaw), 64)
+    return [name for name, seen in zip(S.LANDMARK_NAMES, r.visible[0].tolist(), strict=True) if not seen]
+
+
+# 01_deepfake_autoencoder, cell 7
+def warp_input(images, strength, generator):
+    """images (B, C, H, W) bent by a smooth random field: the network's input."""
+    b, _, h, w = images.shape
+    offsets = torch.randn(b, 2, 5, 5, generator=generator) * strength                # control points
+    field = F.interpolate(offsets, size=(h, w), mode="bicubic", align_corners=True)  # (B, 2, H, W)
+    identity = F.affine_grid(torch.eye(2, 3).expand(b, 2, 3), (b, 1, h, w), align_corners=False)
+    grid = identity + field.permute(0, 2, 3, 1)                                      # (B, H, W, 2)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+
+
+# 01_deepfake_autoencoder, cell 14
+def shared_forward(model, faces_a, faces_b):
+    """(A rebuilt by decoder A, B rebuilt by decoder B), both through the one encoder."""
+    rebuilt_a, _ = model.decoders["A"](model.encoder(faces_a))
+    rebuilt_b, _ = model.decoders["B"](model.encoder(faces_b))
+    return rebuilt_a, rebuilt_b
+
+
+# 01_deepfake_autoencoder, cell 19
+@torch.no_grad()
+def swap_and_paste(model, frames, frame_masks):
+    """A's frames (M, 3, R, R) with B's face pasted where either head is."""
+    face_b, mask_b = model.decoders["B"](model.encoder(frames))
+    m = torch.maximum(mask_b, frame_masks)
+    return m * face_b + (1 - m) * frames
+
+
+# 02_identity_features, cell 7
+def identity_training_step(net, opt, images, labels):
+    """One step of N-class training; returns the loss (float)."""
+    logits = net.logits(net.features(images), labels)
+    loss = F.cross_entropy(logits, labels)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
+# 02_identity_features, cell 12
+def cosine_similarity(a, b):
+    """(N, D), (M, D) -> (N, M) cosine similarities."""
+    unit_a = torch.nn.functional.normalize(a, dim=1)
+    unit_b = torch.nn.functional.normalize(b, dim=1)
+    return unit_a @ unit_b.T
+
+
+# 02_identity_features, cell 12
+def verification_auc(features, labels):
+    """ROC AUC over all pairs i < j: the share of (genuine, impostor) pairs ranked correctly, ties half."""
+    sim = cosine_similarity(features, features)
+    i, j = torch.triu_indices(len(labels), len(labels), offset=1)
+    scores, same = sim[i, j], labels[i] == labels[j]
+    genuine, impostor = scores[same], scores[~same]
+    wins = (genuine[:, None] > impostor[None, :]).float() + 0.5 * (genuine[:, None] == impostor[None, :]).float()
+    return wins.mean().item()
+
+
+# 03_pose_guided_gan, cell 7
+def read_pose(pose_net, image):
+    """{'yaw': deg, 'pitch': deg, 'roll': deg} for one face (3, R, R)."""
+    pose_net.eval()
+    with torch.no_grad():
+        out = pose_net(image[None])[0]
+    return {"yaw": out[0].item(), "pitch": out[1].item(), "roll": out[2].item()}
+
+
+# 04_gdc_n_class, cell 5
+def k_update(k, r_real, r_fake, gamma, lambda_k):
+    """BEGAN's balance: (new k clipped to [0, 1], convergence measure M)."""
+    new_k = torch.clamp(k + lambda_k * (gamma * r_real - r_fake), 0.0, 1.0)
+    return new_k, r_real + torch.abs(gamma * r_real - r_fake)
+
+
+# 05_two_n_classifier, cell 9
+def two_n_labels(labels, synthesized, num_identities):
+    """labels (B,) person index; synthesized (B,) bool -> (B,) long class in 0 .. 2N - 1."""
+    return labels + num_identities * synthesized.long()
+
+
+# 05_two_n_classifier, cell 12
+def classifier_loss(logits_real, labels_real, logits_fake, labels_fake, synth_weight):
+    """Cross-entropy on real faces + synth_weight * cross-entropy on synthesized faces (a scalar tensor)."""
+    return F.cross_entropy(logits_real, labels_real) + synth_weight * F.cross_entropy(logits_fake, labels_fake)
+
+
+# 06_faceid_gan, cell 5
+def identity_loss(C, sources, outputs):
+    """Mean of 1 - cos(C.features(sources), C.features(outputs)); gradients only through the outputs."""
+    with torch.no_grad():
+        f_src = C.features(sources)
+    return (1 - F.cosine_similarity(f_src, C.features(outputs), dim=1)).mean()
+
+
+# 07_umap_identity_clusters, cell 15
+def centroid_distances(features, labels, synthesized):
+    """features (M, D), labels (M,) person 0 .. P-1, synthesized (M,) bool -> (P,) distances."""
+    people = int(labels.max()) + 1
+    return torch.stack([(features[(labels == p) & synthesized].mean(0)
+                         - features[(labels == p) & ~synthesized].mean(0)).norm() for p in range(people)])
+
+
+# 08_frontalization, cell 10
+def yaw_bins(similarity, yaw):
+    """similarity (M,), yaw (M,) -> {yaw: (mean, std)} for every yaw that occurs."""
+    out = {}
+    for y in sorted(set(yaw.tolist())):
+        pick = yaw == y
+        out[int(y)] = (similarity[pick].mean().item(), similarity[pick].std().item())
+    return out
+
+
+# 09_detection_and_responsible_use, cell 7
+def detector_auc(real_scores, fake_scores):
+    """ROC AUC with fakes as positives, from two 1-D tensors of scores."""
+    diff = fake_scores[None, :] - real_scores[:, None]
+    return ((diff > 0).float() + 0.5 * (diff == 0).float()).mean().item()
