@@ -53,7 +53,10 @@ ck=$FACEID_LAB_HOME/checkpoints
 ls -la "$ck" > "$out/logs/checkpoints.txt"
 ( cd "$ck" && ls judge_"$profile".pt pose_"$profile".pt identity_"$profile".pt posereader_"$profile".pt \
     paramreader_"$profile".pt segmenter_"$profile".pt 2>/dev/null
-  for s in 0; do for f in faceidgan_*_"$profile"_*.pt; do case $f in *_step*) ;; *) echo "$f";; esac; done; done ) \
+  # snapshots: only N's and 2N's, which notebook 07 follows over training (without them it stops with a
+  # CheckpointError, as the first H200 pack did)
+  for s in 0; do for f in faceidgan_*_"$profile"_*.pt; do
+    case $f in faceidgan_n_*_step*|faceidgan_2n_*_step*) echo "$f";; *_step*) ;; *) echo "$f";; esac; done; done ) \
   > "$out/pack/list.txt"
 # only seed-0 runs: their config says seed 0
 python3 - "$ck" "$out/pack/list.txt" <<'PY'

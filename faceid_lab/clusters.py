@@ -132,6 +132,44 @@ def cluster_table(clusters: ClusterSet, step: int | None = None, k: int = 5) -> 
     return rows
 
 
+def cluster_findings(clusters: ClusterSet, space: str = "judge", k: int = 5) -> list[str]:
+    """What the cluster table says, worded from the measured values: the first two models' centroid
+    distances and mixing paired over people (2N minus N), a difference called one only where its 95%
+    interval excludes 0, and whether G's faces reach the real cluster (distance under its radius)."""
+    from .stats import format_interval, paired_bootstrap
+
+    if len(clusters.models) < 2:
+        return []
+    labels = torch.cat([clusters.labels, clusters.labels])
+    first, second = clusters.models[:2]
+    per_person, radius = {}, None
+    for model in (first, second):
+        feats, synth = _space(clusters, space, model, clusters.steps[model][-1])
+        mixing = neighbourhood_mixing(feats, labels, synth, k)
+        people = int(clusters.labels.max()) + 1
+        per_person[model] = {
+            "centroid distance": centroid_distances(feats, labels, synth).tolist(),
+            f"mixing (k={k})": [mixing[clusters.labels == p].mean().item() for p in range(people)]}
+        real = feats[~synth]
+        centres = torch.stack([real[clusters.labels == p].mean(0) for p in range(people)])
+        radius = (real - centres[clusters.labels]).norm(dim=1).mean().item()
+    out = []
+    for measure, better in (("centroid distance", "closer to"), (f"mixing (k={k})", "more mixed into")):
+        d = paired_bootstrap(per_person[second][measure], per_person[first][measure])
+        worse = "further from" if better == "closer to" else "less mixed into"
+        lower_is_better = measure == "centroid distance"
+        wins = (d["difference"] < 0) == lower_is_better
+        verdict = (f"{second}'s faces sit {better if wins else worse} their real clusters than {first}'s"
+                   if d["separated"] else "no measurable difference between the two models")
+        out.append(f"{space.capitalize()} space, {measure}, {second} minus {first}: {format_interval(d)} over "
+                   f"{d['units']} people: {verdict}.")
+    inside = {m: sum(x < radius for x in per_person[m]["centroid distance"]) for m in (first, second)}
+    out.append(f"A real photo sits {radius:.3f} from its person's real centre on average; G's faces' centre is "
+               "closer than that for " + " and ".join(f"{inside[m]} of {len(per_person[m]['centroid distance'])} "
+                                                      f"people with {m}" for m in (first, second)) + ".")
+    return out
+
+
 def umap_layout(clusters: ClusterSet, n_neighbors: int = 15, min_dist: float = 0.1, random_state: int = 0,
                 models: list[str] | None = None) -> dict[tuple, np.ndarray]:
     """One UMAP fit of the judge's features of the real photos and every model's synthesized faces

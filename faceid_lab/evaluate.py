@@ -312,6 +312,16 @@ def part_rows(result: dict) -> list[dict]:
     return rows
 
 
+def resemblance(share: float) -> str:
+    """The everyday words for where a face sits between a stranger (0) and another photo of the
+    person (1) by the judge: the words follow the measured share, never the other way round."""
+    if share < 0.25:
+        return "barely resembles the person: nearer a stranger than another photo of them"
+    if share < 0.75:
+        return "vaguely resembles the person"
+    return "resembles the person nearly as well as another photo of them does"
+
+
 def faceidgan_findings(result: dict) -> list[str]:
     """The sentences a notebook may claim about an evaluate_faceidgan result, each worded from the
     measured values: a difference is called one only where its paired interval excludes 0."""

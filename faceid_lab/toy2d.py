@@ -171,56 +171,52 @@ def _light(c: tuple[int, int, int], amount: float) -> tuple[int, int, int]:
     return tuple(int(v + (255 - v) * amount) for v in c)
 
 
-def snapshot_image(run: ToyRun, index: int = -1, size: int = 320):
-    """A PIL picture of one snapshot: C's regions (real classes light, synthesized classes hatched
-    grey-tinted), real points (dots), synthesized points (crosses), centroids joined by a line."""
-    from PIL import Image, ImageDraw
-
-    from .viz.curves import PALETTE
+def _snapshot_panel(ax, run: ToyRun, index: int) -> None:
+    """One snapshot on matplotlib axes: C's regions (real classes light, synthesized classes dark),
+    real points (dots), synthesized points (crosses), each synthesized centroid joined to its real one."""
+    from .viz.chart import PALETTE
 
     cfg, snap, n = run.cfg, run.snapshots[index], run.cfg.identities
     colours = [PALETTE[i % len(PALETTE)] for i in range(n)]
     lut = np.array([_light(c, 0.75) for c in colours] + [_light(tuple(v // 2 for v in c), 0.55) for c in colours],
                    dtype=np.uint8)
-    im = Image.fromarray(lut[snap.regions]).resize((size, size), Image.NEAREST)
-    draw = ImageDraw.Draw(im)
-
-    def xy(p):
-        return ((p[0] + cfg.extent) / (2 * cfg.extent) * size, (cfg.extent - p[1]) / (2 * cfg.extent) * size)
-
-    for p, lab in zip(run.real, run.real_labels, strict=True):
-        x, y = xy(p)
-        draw.ellipse((x - 2, y - 2, x + 2, y + 2), fill=colours[lab])
-    for p, lab in zip(snap.fake, snap.fake_labels, strict=True):
-        x, y = xy(p)
-        draw.line((x - 3, y - 3, x + 3, y + 3), fill=tuple(v // 2 for v in colours[lab]), width=1)
-        draw.line((x - 3, y + 3, x + 3, y - 3), fill=tuple(v // 2 for v in colours[lab]), width=1)
+    e = cfg.extent
+    ax.imshow(lut[snap.regions], extent=(-e, e, -e, e), origin="upper", interpolation="nearest")
     centres = real_centres(cfg).numpy()
     for i in range(n):
-        fake_centre = snap.fake[snap.fake_labels == i].mean(0)
-        draw.line((*xy(centres[i]), *xy(fake_centre)), fill=(0, 0, 0), width=2)
+        rgb = np.array(colours[i]) / 255
+        real, fake = run.real[run.real_labels == i], snap.fake[snap.fake_labels == i]
+        ax.plot(real[:, 0], real[:, 1], "o", color=rgb, markersize=2.5)
+        ax.plot(fake[:, 0], fake[:, 1], "x", color=rgb / 2, markersize=3.5, markeredgewidth=0.9)
+        centre = fake.mean(0)
+        ax.plot([centres[i, 0], centre[0]], [centres[i, 1], centre[1]], color="black", linewidth=1.6)
     name = "N-class C" if run.classifier == "n" else "2N-class C"
-    draw.text((6, 4), f"{name}, step {snap.step}: distance {snap.distance.mean():.2f}", fill=(0, 0, 0))
-    return im
+    ax.set_title(f"{name}, step {snap.step}\ncentroid distance {snap.distance.mean():.2f}", fontsize=9)
+    ax.set_xlim(-e, e)
+    ax.set_ylim(-e, e)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
 
 
 def toy_figure(runs: dict[str, ToyRun], static: bool | None = None):
     """N vs 2N side by side over training: a plotly figure with a step slider and a play button,
-    or (headless) a PIL image of the first, middle and last snapshots of each run."""
+    or (headless) a matplotlib `Chart` of the first, middle and last snapshots of each run."""
     from . import course
 
     static = course.headless() if static is None else static
     names = list(runs)
     if static:
-        from PIL import Image
+        from .viz.chart import Chart, new_figure
 
         picks = sorted({0, len(runs[names[0]].snapshots) // 2, len(runs[names[0]].snapshots) - 1})
-        tiles = [[snapshot_image(runs[nm], i, 240) for i in picks] for nm in names]
-        out = Image.new("RGB", (240 * len(picks), 240 * len(names)), (255, 255, 255))
-        for r, row in enumerate(tiles):
-            for c, tile in enumerate(row):
-                out.paste(tile, (240 * c, 240 * r))
-        return out
+        fig, axes = new_figure((230 * len(picks), 250 * len(names) + 30), rows=len(names), cols=len(picks))
+        for r, name in enumerate(names):
+            for c, i in enumerate(picks):
+                _snapshot_panel(axes[r, c], runs[name], i)
+        fig.supxlabel("dots: real points · crosses: synthesized points · line: synthesized centre to real centre\n"
+                      "light / dark regions: where C answers a real / a synthesized class", fontsize=8)
+        return Chart(fig)
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 

@@ -8,6 +8,7 @@ from conftest import PooledPixelJudge as PixelJudge
 from faceid_lab.clusters import (
     ClusterSet,
     centroid_distances,
+    cluster_findings,
     cluster_table,
     collect_clusters,
     distance_over_training,
@@ -105,3 +106,28 @@ def test_umap_layout_and_pictures(clusters, monkeypatch):
     controls = playground.children[0]
     sliders = {w.description: w for w in controls.children[:2]}
     assert (sliders["n_neighbors"].value, sliders["min_dist"].max) == (15, 0.99)
+
+
+def _hand_made_clusters(offset_near: float, offset_far: float, people: int = 6, photos: int = 4):
+    """Real features at one centre per person; model "far"'s faces `offset_far` away from their
+    person's centre, model "near"'s `offset_near` away (features in 8-D, the judge's space)."""
+    g = torch.Generator().manual_seed(0)
+    centres = torch.eye(8)[:people] * 5
+    labels = torch.arange(people).repeat_interleave(photos)
+    real = centres[labels] + 0.1 * torch.randn(len(labels), 8, generator=g)
+    shift = torch.zeros(8)
+    shift[-1] = 1.0
+    cs = ClusterSet(real=torch.zeros(len(labels), 3, 4, 4), labels=labels, steps={"far": [10], "near": [10]})
+    cs.judge[("real", "", 0)] = real
+    cs.judge[("synthesized", "far", 10)] = real + offset_far * shift
+    cs.judge[("synthesized", "near", 10)] = real + offset_near * shift
+    return cs
+
+
+def test_cluster_findings_word_the_paired_measurement():
+    lines = cluster_findings(_hand_made_clusters(offset_near=0.05, offset_far=3.0))
+    assert "near minus far" in lines[0] and "near's faces sit closer to their real clusters than far's" in lines[0]
+    assert "more mixed into" in lines[1]
+    assert "6 of 6 people with near" in lines[2] and "0 of 6 people with far" in lines[2]
+    same = cluster_findings(_hand_made_clusters(offset_near=3.0, offset_far=3.0))
+    assert "no measurable difference" in same[0]

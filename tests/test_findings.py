@@ -62,3 +62,11 @@ def test_tables_show_every_variant_and_both_references():
     assert table[1]["judge similarity"] == "0.500"              # one seed: a mean, no interval
     parts = part_rows(r)
     assert len(parts) == 5 and parts[-1]["eyes"] == 0.2 and not math.isnan(parts[0]["hair"])
+
+
+def test_resemblance_words_follow_the_measured_share():
+    from faceid_lab.evaluate import resemblance
+
+    assert resemblance(0.11).startswith("barely resembles")  # notebook 03's G on cpu: 11% of the way
+    assert resemblance(0.5) == "vaguely resembles the person"
+    assert resemblance(0.9).startswith("resembles the person nearly as well")

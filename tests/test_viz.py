@@ -48,6 +48,17 @@ def test_static_legends_sit_outside_the_data_and_roc_reads_on_a_log_axis():
     assert [t.get_text() for t in hist.figure.axes[0].get_legend().get_texts()] == ["genuine", "impostor"]
 
 
+def test_a_log_loss_axis_reads_in_plain_numbers():
+    x = list(range(100, 5001, 100))
+    loss = [0.2 + 0.6 * np.exp(-v / 1500) for v in x]
+    chart = line_chart(x, {"loss": loss}, log_y=True, static=True)
+    chart.png()  # draws the figure, so the tick labels are final
+    ax = chart.figure.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels(minor=False) + ax.get_yticklabels(minor=True) if t.get_text()]
+    assert labels and all("10^" not in t and "times" not in t and "\\" not in t for t in labels), labels
+    assert {"0.2", "0.3", "0.5"} <= set(labels)
+
+
 def test_a_chart_is_one_png_in_a_notebook():
     from IPython.core.interactiveshell import InteractiveShell
 

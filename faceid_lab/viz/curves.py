@@ -106,6 +106,7 @@ def _static_lines(x, series, groups, title, xlabel, ylabel, log_y, log_x, size) 
             ax.text(0.5, 0.5, "no data yet", transform=ax.transAxes, ha="center", va="center", color="0.4")
         if log_y:
             ax.set_yscale("log")
+            _plain_log_ticks(ax.yaxis)
         if log_x:
             ax.set_xscale("log")
         if len(groups) == 1 and ylabel:
@@ -113,6 +114,19 @@ def _static_lines(x, series, groups, title, xlabel, ylabel, log_y, log_x, size) 
         legend_outside(ax)
     axes[-1, 0].set_xlabel(xlabel, fontsize=10)
     return Chart(fig)
+
+
+def _plain_log_ticks(axis) -> None:
+    """A log axis spanning less than two decades (a loss from 0.7 to 0.2) labelled 0.2, 0.3, ...,
+    not 2 x 10^-1: matplotlib's default labels suit many decades, not a loss curve."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    low, high = axis.get_view_interval()
+    if low > 0 and high / low < 100:
+        plain = FuncFormatter(lambda v, _: f"{v:g}")
+        axis.set_major_formatter(plain)
+        axis.set_minor_locator(LogLocator(subs=(2, 3, 5)))
+        axis.set_minor_formatter(plain)
 
 
 def histogram_chart(groups: dict[str, Sequence[float]], bins: int = 40, title: str = "", xlabel: str = "",

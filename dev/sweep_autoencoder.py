@@ -1,0 +1,100 @@
+"""Tune notebook 01's autoencoder on a validation pair (never the notebook's pair, never test people):
+train one config (the profile's budget with overrides), then read its blended swaps with the
+instruments (never a training signal) against the ground truth.
+
+    python dev/sweep_autoencoder.py NAME [KEY=VALUE ...] [--profile cpu] [--out DIR]
+    python dev/sweep_autoencoder.py lr1e-3 lr=0.001 --out /tmp/sweep_ae
+    python dev/sweep_autoencoder.py --show DIR
+
+writes DIR/NAME.json (config, seconds trained, SSIM of the blended swap to the truth, P' pose error,
+part IoU, the judge's similarity to B) and DIR/NAME.png (A, the swap, the truth for 8 frames).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+VALIDATION_PAIR = (0, 1)  # the first two validation people (datasets.VALIDATION_IDENTITY_OFFSET + i)
+
+
+def _value(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+def run(name: str, overrides: dict, profile: str, out: Path, frames: int, test_frames: int) -> dict:
+    import torch
+
+    from faceid_lab import deepfake
+    from faceid_lab.data.datasets import VALIDATION_IDENTITY_OFFSET
+    from faceid_lab.instruments import load_instruments
+    from faceid_lab.viz import image_grid
+
+    budget = deepfake.DEEPFAKE_BUDGETS[profile]
+    a, b = (VALIDATION_IDENTITY_OFFSET + i for i in VALIDATION_PAIR)
+    pair = deepfake.synthfaces_pair(0, a=a, b=b, frames=frames or budget["frames"],
+                                    test_frames=test_frames or budget["test_frames"])
+    cfg = deepfake.autoencoder_config(budget, **overrides)
+    began = time.time()
+    model, history = deepfake.train_or_load(pair, cfg, progress=False)
+    seconds = history.get("seconds", time.time() - began)
+    judge = deepfake.judge_for(pair, profile)
+    instruments = load_instruments(profile)
+    swap = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, method="alpha", colour=False)
+    report = deepfake.evaluate_swap(swap, pair, judge, None, instruments)
+    row = {"name": name, "overrides": overrides, "config": asdict(cfg), "train_seconds": round(seconds, 1),
+           "img_per_s": round(2 * cfg.batch * cfg.steps / max(seconds, 1e-9), 1),
+           "final_loss": [history["loss_a"][-1], history["loss_b"][-1]],
+           "ssim_blended": report["blended"]["ssim_to_truth"], "ssim_raw": report["raw"]["ssim_to_truth"],
+           "yaw_error_p_prime": report["instruments"]["pose_error_deg"]["swap"]["yaw"],
+           "pose_error_p_prime": report["instruments"]["pose_error_deg"]["swap"],
+           "part_iou": report["instruments"]["part_iou"],
+           "judge_similarity_to_b": report["judge"]["similarity_to_b"],
+           "judge_similarity_to_a": report["judge"]["similarity_to_a"]}
+    (out / f"{name}.json").write_text(json.dumps(row, indent=1))
+    pick = torch.linspace(0, len(pair.test_a) - 1, 8).round().long()
+    image_grid(torch.cat([pair.test_a[pick], swap.blended[pick], pair.truth_ab[pick]]), ncol=8, scale=2,
+               row_labels=["A", "swap", "truth"]).save(out / f"{name}.png")
+    return row
+
+
+def show(folder: Path) -> None:
+    print("| run | overrides | train s | img/s | SSIM blended | yaw err P' | part IoU | eyes | lips | judge sim B |")
+    print("|---" * 10 + "|")
+    for path in sorted(folder.glob("*.json")):
+        r = json.loads(path.read_text())
+        iou = r["part_iou"]
+        print(f"| {r['name']} | {r['overrides']} | {r['train_seconds']:.0f} | {r['img_per_s']:.0f} | "
+              f"{r['ssim_blended']:.3f} | {r['yaw_error_p_prime']:.1f} | {iou['mean']:.3f} | {iou['eyes']:.3f} | "
+              f"{iou['lips']:.3f} | {r['judge_similarity_to_b']:.3f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("name", nargs="?")
+    parser.add_argument("overrides", nargs="*", help="AutoencoderConfig fields, KEY=VALUE")
+    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--out", type=Path, default=Path("/tmp/sweep_ae"))
+    parser.add_argument("--frames", type=int, default=0, help="training frames per person (default: the budget's)")
+    parser.add_argument("--test-frames", type=int, default=0)
+    parser.add_argument("--show", type=Path)
+    a = parser.parse_args()
+    if a.show:
+        show(a.show)
+        return
+    a.out.mkdir(parents=True, exist_ok=True)
+    overrides = dict(kv.split("=", 1) for kv in a.overrides)
+    row = run(a.name, {k: _value(v) for k, v in overrides.items()}, a.profile, a.out, a.frames, a.test_frames)
+    print(json.dumps(row))
+
+
+if __name__ == "__main__":
+    main()
