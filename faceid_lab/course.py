@@ -174,6 +174,12 @@ def setup(seed: int = 0, use_drive: bool = False, notebook: str | None = None) -
     return Environment(profile=profile(), device=dev, home=home(), seed=seed)
 
 
+def trained_on(history: dict) -> str:
+    """Where a checkpoint's training seconds were spent ("cpu (2 cores)", a GPU's name), as its
+    history recorded it: a model trained elsewhere (an instructor's kit) is not this machine."""
+    return history.get("device") or "a device its checkpoint did not record"
+
+
 def one_image_per_picture() -> None:
     """IPython stores a PIL image as a PNG and again as a JPEG; the PNG alone is enough (it is
     lossless, and the committed notebooks lose a copy of every picture)."""

@@ -127,13 +127,14 @@ def detection_data(players, data, test_identities: int = 100, train_images: int 
 
 def deepfake_frames(profile: str | None = None, device: str | torch.device = "cpu",
                     progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-    """Notebook 01's held-out real frames of A and their blended swaps A -> B (train-or-load)."""
+    """Notebook 01's held-out real frames of A and their swaps A -> B blended as notebook 01 shows them
+    (alpha with the head masks, no colour matching) (train-or-load)."""
     from . import course, deepfake
 
     budget = deepfake.DEEPFAKE_BUDGETS[profile or course.profile()]
     pair = deepfake.load_pair(None, frames=budget["frames"], test_frames=budget["test_frames"])
     model, _ = deepfake.train_or_load(pair, deepfake.autoencoder_config(budget), device=device, progress=progress)
-    result = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, "B")
+    result = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, "B", method="alpha", colour=False)
     return pair.test_a, result.blended
 
 
@@ -151,6 +152,24 @@ def detection_report(players, d: DetectionData, detector: Detector) -> list[dict
             row["AUC, notebook 01 deepfakes"] = detection_auc(scores(net, d.cross_real), scores(net, d.cross_fake))
         rows.append(row)
     return rows
+
+
+def detection_findings(rows: list[dict]) -> list[str]:
+    """What the detection table says, worded from its values: each detector's AUC on unseen people
+    against its AUC on notebook 01's deepfakes (one run: no interval, so small gaps are not claims)."""
+    out = []
+    for row in rows:
+        if "AUC, notebook 01 deepfakes" not in row:
+            continue
+        inside, across = row["AUC, unseen people"], row["AUC, notebook 01 deepfakes"]
+        out.append(f"{row['detector']}: AUC {inside:.3f} on FaceID-GAN's faces of unseen people, {across:.3f} on "
+                   f"notebook 01's deepfakes ({across - inside:+.3f} across generators).")
+    if len(out) == 2:
+        drops = {row["detector"]: row["AUC, unseen people"] - row["AUC, notebook 01 deepfakes"] for row in rows}
+        worst = max(drops, key=drops.get)
+        out.append(f"The larger drop across generators: {worst} (one run each; a gap of a few hundredths "
+                   "may not repeat with another seed).")
+    return out
 
 
 def evaluate_detection(profile: str | None = None, device: str | torch.device = "cpu") -> dict:

@@ -39,6 +39,12 @@ def test_sigkill_mid_run_resumes_to_the_same_result(tmp_path):
     assert report["final_loss"] == clean_report["final_loss"]
     assert load_checkpoint(crashed)["extra"]["history"]["loss"] == load_checkpoint(clean)["extra"]["history"]["loss"]
     assert report["train_seconds"] >= round(seconds_before_the_kill, 1)
+    # where the seconds were spent travels with them (a notebook prints it, never this machine's name)
+    from faceid_lab.course import trained_on
+
+    history = load_checkpoint(crashed)["extra"]["history"]
+    assert history["device"].startswith("cpu (") and trained_on(history) == history["device"]
+    assert trained_on({}) == "a device its checkpoint did not record"
 
 
 def _module_and_ckpt(path, config=None, kind="toy-net"):
@@ -115,3 +121,23 @@ def test_loading_is_weights_only(tmp_path):
     torch.save({"format": "faceid-lab-checkpoint", "payload": Evil()}, path)
     with pytest.raises(CheckpointError, match="not a readable checkpoint"):
         load_checkpoint(path)
+
+
+def test_a_headless_training_says_what_happened_and_calls_on_log_at_every_logged_step(monkeypatch, capsys):
+    """Saved notebooks keep text, not a live bar: a line per quarter and a final line (stderr outside a
+    kernel, so a CLI's JSON on stdout stays clean); previews (`on_log`) still run at every logged step."""
+    from faceid_lab.train.loop import TrainLog
+
+    monkeypatch.setenv("FACEID_LAB_HEADLESS", "1")
+    seen = []
+    net = torch.nn.Linear(2, 2)
+    log = TrainLog({"step": [], "loss": [], "seconds": 0.0}, ("loss",), 8, 0, 2, desc="toy", progress=True,
+                   on_log=lambda step, history, model: seen.append(step))
+    for step in range(1, 9):
+        log.step(step, torch.tensor([1.0 / step]), net)
+    history = log.finish()
+    out = capsys.readouterr()
+    assert seen == [2, 4, 6, 8] and history["step"] == [2, 4, 6, 8]
+    lines = out.err.strip().splitlines()
+    assert lines[:3] == ["toy: step 2 of 8; loss 0.750", "toy: step 4 of 8; loss 0.292", "toy: step 6 of 8; loss 0.183"]
+    assert lines[3].startswith("toy: trained step 8 of 8 in ") and out.out == "" and "0%" not in out.err

@@ -150,3 +150,14 @@ def test_ci_profile_finds_the_shared_celeba_photos(monkeypatch):
     assert shard is not None and len(Shard(shard).images) >= 10
     monkeypatch.setenv("FACEID_LAB_PROFILE", "cpu")
     assert ci_real_shard() is None  # elsewhere real faces stay opt-in
+
+
+def test_detection_findings_word_the_drop_across_generators():
+    from faceid_lab.detection import detection_findings
+
+    rows = [{"detector": "C's split", "AUC, unseen people": 0.98, "AUC, notebook 01 deepfakes": 0.96},
+            {"detector": "dedicated detector", "AUC, unseen people": 1.0, "AUC, notebook 01 deepfakes": 0.9}]
+    lines = detection_findings(rows)
+    assert "0.980 on FaceID-GAN's faces of unseen people, 0.960" in lines[0] and "(-0.020 across" in lines[0]
+    assert lines[2].startswith("The larger drop across generators: dedicated detector")
+    assert detection_findings([{"detector": "x", "AUC, unseen people": 0.9}]) == []  # no cross-generator column

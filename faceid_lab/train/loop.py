@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -32,6 +33,18 @@ def amp_context(device: torch.device):
     return torch.autocast("cuda", dtype=torch.float16), torch.amp.GradScaler("cuda")
 
 
+def _say(text: str) -> None:
+    """A progress line: into the notebook (stdout) in a kernel; to stderr elsewhere, where stdout
+    belongs to the CLI's JSON report."""
+    try:
+        from IPython import get_ipython
+
+        in_kernel = get_ipython() is not None
+    except ImportError:
+        in_kernel = False
+    print(text, file=sys.stdout if in_kernel else sys.stderr, flush=True)
+
+
 class TrainLog:
     def __init__(self, history: dict, keys: tuple[str, ...], steps: int, start: int, every: int,
                  ckpt: TrainCheckpoint | None = None, desc: str = "", progress: bool = False,
@@ -47,6 +60,12 @@ class TrainLog:
             self.sums += window["sums"].to(device)
             self.count = int(window["count"])
         self.seconds_before = float(history.get("seconds", 0.0))  # earlier sessions of a resumed run
+        here = torch.device(device)
+        here = (torch.cuda.get_device_name(here) if here.type == "cuda" and torch.cuda.is_available()
+                else f"{here.type} ({os.cpu_count()} cores)")
+        before = history.get("device")
+        # where the seconds were spent, so a notebook never prints a GPU's time as this machine's
+        self.device_name = here if before in (None, here) else f"{before}, then {here}"
         self.cores = CoreLock(desc or "a training")  # taken at the first step: loading a model never waits
         from ..course import headless
 
@@ -76,11 +95,11 @@ class TrainLog:
             self.count = 0
             if self.bar is not None:
                 self.bar.set_postfix({k: f"{self.history[k][-1]:.3f}" for k in self.keys[:3]})
-        if self.quarters and done < self.steps and done * 4 // self.steps > (done - 1) * 4 // self.steps:
-            print(f"{self.desc}: step {done} of {self.steps}{self._losses()}", flush=True)
             if self.on_log is not None:
                 self.on_log(done, self.history, model)
                 model.train()
+        if self.quarters and done < self.steps and done * 4 // self.steps > (done - 1) * 4 // self.steps:
+            _say(f"{self.desc}: step {done} of {self.steps}{self._losses()}")
         if self.bar is not None:
             self.bar.update(1)
         if self.ckpt is not None:
@@ -98,13 +117,14 @@ class TrainLog:
         what = "trained" if finished else "stopped (time budget) at"
         resumed = f", resumed from step {self.start}" if self.start else ""
         again = "" if finished else "; run again to continue"
-        print(f"{self.desc}: {what} step {done} of {self.steps} in {seconds / 60:.1f} min{resumed}"
-              f"{self._losses()}{again}", flush=True)
+        _say(f"{self.desc}: {what} step {done} of {self.steps} in {seconds / 60:.1f} min{resumed}"
+             f"{self._losses()}{again}")
 
     def _state(self) -> dict:
         """What a checkpoint keeps of the log: the curves, the seconds trained so far (over every
         session of a resumed run) and the open logging window, so a resumed run logs the same means."""
         self.history["seconds"] = self.seconds_before + time.perf_counter() - self.began
+        self.history["device"] = self.device_name
         return {"history": self.history, "log_window": {"sums": self.sums.detach().cpu(), "count": self.count}}
 
     def stop(self, done: int) -> dict:

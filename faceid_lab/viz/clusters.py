@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import torch
 from PIL import Image
 
 from .. import course
@@ -134,12 +135,24 @@ def _png(image) -> bytes:
     return buf.getvalue()
 
 
+def hover_faces(clusters, people: int = 8) -> Image.Image:
+    """What the explorer shows under the mouse, for a saved notebook: one real photo of each of
+    `people` people and each model's face made from it at its last kept step."""
+    from .grids import image_grid
+
+    count = min(people, int(clusters.labels.max()) + 1)
+    picks = [int(np.flatnonzero(clusters.labels.numpy() == p)[0]) for p in range(count)]
+    rows = [clusters.real[picks]] + [clusters.synthesized[(m, clusters.steps[m][-1])][picks] for m in clusters.models]
+    labels = ["real photo"] + [f"{m}, step {clusters.steps[m][-1]}" for m in clusters.models]
+    return image_grid(torch.cat(rows), ncol=len(picks), scale=2, row_labels=labels)
+
+
 def cluster_explorer(clusters, layout: dict, size: int = 380, widget: bool | None = None):
     """Interactive: a FigureWidget (models side by side), a step slider, and the face under the
     mouse shown beside the plot. Where FigureWidgets do not render (Colab; course.figure_widgets),
-    the plain plotly figure with frames and a step slider; headless, the static picture."""
+    the plain plotly figure with frames and a step slider; headless, what hovering shows: faces."""
     if course.headless():
-        return cluster_figure(clusters, layout, static=True)
+        return hover_faces(clusters)
     if not (course.figure_widgets() if widget is None else widget):
         return cluster_figure(clusters, layout, static=False, size=size)
     import ipywidgets as widgets
