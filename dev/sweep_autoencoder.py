@@ -18,16 +18,9 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from sweep_faceidgan import _value  # the same KEY=VALUE parsing (run as `python dev/...`: dev/ is on sys.path)
+
 VALIDATION_PAIR = (0, 1)  # the first two validation people (datasets.VALIDATION_IDENTITY_OFFSET + i)
-
-
-def _value(text: str):
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return {"true": True, "false": False}.get(text.lower(), text)
 
 
 def run(name: str, overrides: dict, profile: str, out: Path, frames: int, test_frames: int) -> dict:

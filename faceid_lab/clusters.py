@@ -109,6 +109,12 @@ def _space(clusters: ClusterSet, space: str, model: str, step: int) -> tuple[tor
     return torch.cat([real, fake]), torch.cat([torch.zeros(len(real)), torch.ones(len(fake))]).bool()
 
 
+def _real_radius(real: torch.Tensor, labels: torch.Tensor) -> float:
+    """The real clusters' own size: a real photo's mean distance to its person's real centroid."""
+    centres = torch.stack([real[labels == p].mean(0) for p in range(int(labels.max()) + 1)])
+    return (real - centres[labels]).norm(dim=1).mean().item()
+
+
 def cluster_table(clusters: ClusterSet, step: int | None = None, k: int = 5) -> list[dict]:
     """Per model and feature space (the judge's, the model's own C): mean and spread over people of
     the centroid distance, the mean neighbourhood mixing, and the real clusters' own radius (mean
@@ -122,9 +128,7 @@ def cluster_table(clusters: ClusterSet, step: int | None = None, k: int = 5) -> 
                 continue
             feats, synth = _space(clusters, space, model, at)
             dist = centroid_distances(feats, labels, synth)
-            real = feats[~synth]
-            centres = torch.stack([real[clusters.labels == p].mean(0) for p in range(len(dist))])
-            radius = (real - centres[clusters.labels]).norm(dim=1).mean().item()
+            radius = _real_radius(feats[~synth], clusters.labels)
             rows.append({"model": model, "space": space, "step": at,
                          "centroid distance": dist.mean().item(), "(spread)": dist.std().item(),
                          "real cluster radius": radius,
@@ -142,7 +146,7 @@ def cluster_findings(clusters: ClusterSet, space: str = "judge", k: int = 5) -> 
         return []
     labels = torch.cat([clusters.labels, clusters.labels])
     first, second = clusters.models[:2]
-    per_person, radius = {}, None
+    per_person, radius = {}, {}
     for model in (first, second):
         feats, synth = _space(clusters, space, model, clusters.steps[model][-1])
         mixing = neighbourhood_mixing(feats, labels, synth, k)
@@ -150,9 +154,7 @@ def cluster_findings(clusters: ClusterSet, space: str = "judge", k: int = 5) -> 
         per_person[model] = {
             "centroid distance": centroid_distances(feats, labels, synth).tolist(),
             f"mixing (k={k})": [mixing[clusters.labels == p].mean().item() for p in range(people)]}
-        real = feats[~synth]
-        centres = torch.stack([real[clusters.labels == p].mean(0) for p in range(people)])
-        radius = (real - centres[clusters.labels]).norm(dim=1).mean().item()
+        radius[model] = _real_radius(feats[~synth], clusters.labels)  # per model: own-C spaces differ
     out = []
     for measure, better in (("centroid distance", "closer to"), (f"mixing (k={k})", "more mixed into")):
         d = paired_bootstrap(per_person[second][measure], per_person[first][measure])
@@ -163,8 +165,8 @@ def cluster_findings(clusters: ClusterSet, space: str = "judge", k: int = 5) -> 
                    if d["separated"] else "no measurable difference between the two models")
         out.append(f"{space.capitalize()} space, {measure}, {second} minus {first}: {format_interval(d)} over "
                    f"{d['units']} people: {verdict}.")
-    inside = {m: sum(x < radius for x in per_person[m]["centroid distance"]) for m in (first, second)}
-    out.append(f"A real photo sits {radius:.3f} from its person's real centre on average; G's faces' centre is "
+    inside = {m: sum(x < radius[m] for x in per_person[m]["centroid distance"]) for m in (first, second)}
+    out.append(f"A real photo sits {radius[second]:.3f} from its person's real centre on average; G's faces' centre is "
                "closer than that for " + " and ".join(f"{inside[m]} of {len(per_person[m]['centroid distance'])} "
                                                       f"people with {m}" for m in (first, second)) + ".")
     return out

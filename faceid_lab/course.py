@@ -180,14 +180,19 @@ def trained_on(history: dict) -> str:
     return history.get("device") or "a device its checkpoint did not record"
 
 
-def one_image_per_picture() -> None:
-    """IPython stores a PIL image as a PNG and again as a JPEG; the PNG alone is enough (it is
-    lossless, and the committed notebooks lose a copy of every picture)."""
+def ipython_shell():
+    """The running IPython shell (a notebook kernel), or None (a script, the CLI, a test)."""
     try:
         from IPython import get_ipython
     except ImportError:
-        return
-    shell = get_ipython()
+        return None
+    return get_ipython()
+
+
+def one_image_per_picture() -> None:
+    """IPython stores a PIL image as a PNG and again as a JPEG; the PNG alone is enough (it is
+    lossless, and the committed notebooks lose a copy of every picture)."""
+    shell = ipython_shell()
     if shell is not None:
         from PIL import Image
 

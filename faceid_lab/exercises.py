@@ -32,7 +32,6 @@ class CheckResult:
         icon = "✅" if self.passed else "❌"
         return f"{icon} **{self.name}**: {self.message}"
 
-
 def _run(name: str, fn: Callable, *args, **kwargs):
     """Call the learner's function; turn exceptions into a CheckResult."""
     try:
@@ -46,12 +45,11 @@ def _run(name: str, fn: Callable, *args, **kwargs):
 
 def _show(*objects) -> None:
     """display() in a notebook, print() elsewhere (a script, a test)."""
-    try:
-        from IPython import get_ipython
+    from .course import ipython_shell
+
+    if ipython_shell() is not None:
         from IPython.display import display
-    except ImportError:
-        get_ipython = None
-    if get_ipython is not None and get_ipython() is not None:
+
         display(*objects)
     else:
         print(*objects)

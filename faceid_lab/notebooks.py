@@ -89,6 +89,11 @@ so a skipped exercise never stops the cells after it.
 '''
 
 
+def _without_hints(lines: list[str]) -> list[str]:
+    """A solution's lines without its `# HINT:` comments (they belong to the stub)."""
+    return [ln for ln in lines if not ln.strip().startswith("# HINT:")]
+
+
 def _import_key(line: str) -> tuple:
     module = line.split()[1]
     top = module.split(".")[0]
@@ -117,21 +122,18 @@ def solutions_source(paths: list[Path] | None = None) -> str:
                                             f"{seen[node.name]}; give each exercise its own function name")
                     seen[node.name] = f"{path.stem} cell {k}"
                     first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-                    body = [ln for ln in lines[first - 1:node.end_lineno] if not ln.strip().startswith("# HINT:")]
+                    body = _without_hints(lines[first - 1:node.end_lineno])
                     functions.append(f"# {path.stem}, cell {k}\n" + "\n".join(body))
-    ordered = sorted(imports, key=_import_key)
-    blocks, previous = [], None
-    for line in ordered:
-        if previous is not None and _import_key(line)[0] != previous:
-            blocks.append("")
-        blocks.append(line)
-        previous = _import_key(line)[0]
-    return SOLUTIONS_HEADER + "\n" + "\n".join(blocks) + "\n\n\n" + "\n\n\n".join(functions) + "\n"
+    sections: dict[int, list[str]] = {}  # isort's sections: standard library, third party, first party
+    for line in sorted(imports, key=_import_key):
+        sections.setdefault(_import_key(line)[0], []).append(line)
+    blocks = "\n\n".join("\n".join(lines) for lines in sections.values())
+    return SOLUTIONS_HEADER + "\n" + blocks + "\n\n\n" + "\n\n\n".join(functions) + "\n"
 
 
 def reference_cell(source: str, cell_id: str) -> nbformat.NotebookNode:
     """The student notebook's collapsed reference: the solution without its hint lines."""
-    code = "\n".join(ln for ln in source.splitlines() if not ln.strip().startswith("# HINT:")).strip()
+    code = "\n".join(_without_hints(source.splitlines())).strip()
     return nbformat.v4.new_markdown_cell(
         "<details><summary><b>Reference solution</b> (open it after you have tried; the check below "
         "falls back to it while yours does not pass)</summary>\n\n```python\n" + code + "\n```\n\n</details>",

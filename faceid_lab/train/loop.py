@@ -36,13 +36,9 @@ def amp_context(device: torch.device):
 def _say(text: str) -> None:
     """A progress line: into the notebook (stdout) in a kernel; to stderr elsewhere, where stdout
     belongs to the CLI's JSON report."""
-    try:
-        from IPython import get_ipython
+    from ..course import ipython_shell
 
-        in_kernel = get_ipython() is not None
-    except ImportError:
-        in_kernel = False
-    print(text, file=sys.stdout if in_kernel else sys.stderr, flush=True)
+    print(text, file=sys.stdout if ipython_shell() is not None else sys.stderr, flush=True)
 
 
 class TrainLog:
