@@ -17,10 +17,10 @@ import torch
 
 
 def sweep(classifier: str, steps: int, overrides: dict) -> None:
+    from faceid_lab.evaluate import evaluate_faceid_gan
     from faceid_lab.judge import load_synth_judge
-    from faceid_lab.train.classifier import load_identity_net
-    from faceid_lab.train.faceidgan import evaluate_faceid_gan, faceidgan_config, faceidgan_data, train_faceid_gan
-    from faceid_lab.train.pose import load_pose
+    from faceid_lab.profiles import faceidgan_config, faceidgan_data, load_identity_net, load_pose
+    from faceid_lab.train.faceidgan import train_faceid_gan
 
     identity_net, _ = load_identity_net("cpu")
     pose_net = load_pose("cpu")
@@ -36,7 +36,7 @@ def sweep(classifier: str, steps: int, overrides: dict) -> None:
 
 def shrinkage() -> None:
     from faceid_lab.data.datasets import HELDOUT_IMAGE_OFFSET, TEST_IDENTITY_OFFSET
-    from faceid_lab.train.faceidgan import load_faceid_gan
+    from faceid_lab.profiles import load_faceid_gan
     from faceid_lab.train.gan import features, render_photos, run_generator_test
 
     people, per = 100, 2

@@ -29,9 +29,10 @@ def run(name: str, overrides: dict, profile: str, out: Path, frames: int, test_f
     from faceid_lab import deepfake
     from faceid_lab.data.datasets import VALIDATION_IDENTITY_OFFSET
     from faceid_lab.instruments import load_instruments
+    from faceid_lab.profiles import DEEPFAKE_BUDGETS
     from faceid_lab.viz import image_grid
 
-    budget = deepfake.DEEPFAKE_BUDGETS[profile]
+    budget = DEEPFAKE_BUDGETS[profile]
     a, b = (VALIDATION_IDENTITY_OFFSET + i for i in VALIDATION_PAIR)
     pair = deepfake.synthfaces_pair(0, a=a, b=b, frames=frames or budget["frames"],
                                     test_frames=test_frames or budget["test_frames"])

@@ -30,7 +30,7 @@ def _value(text: str):
 
 def run(name: str, variant: str, overrides: dict, profile: str, device: str, out: Path) -> None:
     from faceid_lab.evaluate import evaluate_faceidgan, parse_variant
-    from faceid_lab.train.faceidgan import load_faceid_gan
+    from faceid_lab.profiles import load_faceid_gan
     from faceid_lab.train.gan import run_generator_test
 
     began = time.time()

@@ -1,4 +1,5 @@
-"""Training throughput: `faceid-lab bench train identity|autoencoder|faceidgan`.
+"""Training throughput: `faceid-lab bench train identity|pose|autoencoder|posegan|faceidgan`, each
+game timed through its own `step()`, the function its training loop calls.
 
 One line per setting, `NAME: X img/s`: fp32 eager, then the optimised path the
 loops use (on CUDA channels_last and autocast, bf16 where supported else fp16 with
@@ -16,15 +17,13 @@ import time
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 
 from .data.augment import random_warp
-from .metrics import ssim
 from .models.autoencoder import FaceSwapAutoencoder
 from .models.identity import IdentityNet
-from .train.loop import amp_context, speed_up, to_memory_format, update, use_channels_last
+from .train.loop import amp_context, speed_up, to_memory_format, use_channels_last
 
-GAMES = ("identity", "autoencoder", "faceidgan")
+GAMES = ("identity", "pose", "autoencoder", "posegan", "faceidgan")  # each timed through its own step()
 
 
 def _amp(device: torch.device, amp: bool):
@@ -38,42 +37,67 @@ def _image(batch: int, resolution: int, device: torch.device, channels_last: boo
 
 def _identity_step(resolution: int, batch: int, device: torch.device, channels_last: bool, amp: bool,
                    compile: bool):
-    from .train.classifier import Classify
+    """The identity network's step (classifier.classifier_step) at the judge's width, 1,000 people."""
+    from .train.classifier import ClassifierConfig, Classify, build_classifier, classifier_step
 
-    net = IdentityNet(num_classes=1000, width=32).to(device)
+    cfg = ClassifierConfig(num_classes=1000, width=32)
+    net = build_classifier(cfg).to(device)
     classify = speed_up(Classify(net), channels_last, compile)  # what train_classifier runs
-    opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr)
     x = _image(batch, resolution, device, channels_last)
     y = torch.randint(0, 1000, (batch,), device=device)
     autocast, scaler = _amp(device, amp)
+    return (lambda: classifier_step(classify, opt, x, y, cfg, autocast, scaler)), batch
 
-    def step():
-        with autocast:
-            loss = F.cross_entropy(classify(x, y).float(), y)
-        update(loss, opt, scaler)
 
-    return step, batch
+def _pose_step(resolution: int, batch: int, device: torch.device, channels_last: bool, amp: bool, compile: bool):
+    """P's step (pose.pose_step; float32, as its loop runs)."""
+    from .models.pose import PoseNet
+    from .train.pose import pose_step
+
+    net = speed_up(PoseNet(32).to(device), channels_last, compile)
+    opt = torch.optim.AdamW(net.parameters(), lr=2e-3)
+    x, y = _image(batch, resolution, device, channels_last), torch.randn(batch, 7, device=device) * 0.3
+    return (lambda: pose_step(net, opt, x, y)), batch
 
 
 def _autoencoder_step(resolution: int, batch: int, device: torch.device, channels_last: bool, amp: bool,
                       compile: bool, width: float = 1.0):
-    model = speed_up(FaceSwapAutoencoder(width, resolution).to(device), channels_last, compile)
-    opt = torch.optim.Adam(model.parameters(), lr=5e-4, betas=(0.5, 0.999))
-    faces = {p: torch.rand(batch, 3, resolution, resolution, device=device) for p in ("A", "B")}
+    """The 1.5 autoencoders' step (autoencoder.autoencoder_step), with the random warps it trains on."""
+    from .train.autoencoder import AutoencoderConfig, BothPeople, autoencoder_step
+
+    cfg = AutoencoderConfig(width=width, resolution=resolution, batch=batch)
+    model = FaceSwapAutoencoder(width, resolution, cfg.mask).to(device)
+    both = speed_up(BothPeople(model), channels_last, compile)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
+    faces = [torch.rand(batch, 4, resolution, resolution, device=device) for _ in "AB"]  # face and mask
     autocast, scaler = _amp(device, amp)
     gen = torch.Generator().manual_seed(0)
 
     def step():
-        total = 0
-        for person, x in faces.items():
-            warped, target = random_warp(x, generator=gen)
-            with autocast:
-                face, _ = model(to_memory_format(warped, channels_last), person)
-            face = face.float()
-            total = total + F.l1_loss(face, target) + (1 - ssim(face, target))
-        update(total, opt, scaler)
+        pairs = [random_warp(x, cfg.warp_strength, generator=gen) for x in faces]
+        autoencoder_step(both, opt, pairs, cfg, True, autocast, scaler, channels_last)
 
     return step, 2 * batch  # both people's images per step
+
+
+def _posegan_step(resolution: int, batch: int, device: torch.device, channels_last: bool, amp: bool,
+                  compile: bool):
+    """Notebook 03's step (gan.pose_gan_step: D, then G, then k) at the gpu profile's width."""
+    from .models.pose import PoseNet
+    from .train.gan import GanConfig, build_pose_gan, pose_gan_step
+
+    cfg = GanConfig(width=64, resolution=resolution, batch=batch)
+    p = build_pose_gan(cfg, PoseNet(width=32), device)
+    for m in (p.G, p.D, p.pose_net):
+        speed_up(m, channels_last, compile)
+    real = _image(batch, resolution, device, channels_last)
+    f_id, f_pose = torch.randn(batch, 256, device=device), torch.randn(batch, 7, device=device) * 0.3
+    z = torch.randn(batch, cfg.z_dim, device=device)
+    autocast, scaler = _amp(device, amp)
+    p.G.train()
+    p.D.train()
+    return (lambda: pose_gan_step(p, cfg, real, f_id, f_pose, z, autocast, scaler)), batch
 
 
 def _faceidgan_step(resolution: int, batch: int, device: torch.device, channels_last: bool, amp: bool,
@@ -100,8 +124,8 @@ def _faceidgan_step(resolution: int, batch: int, device: torch.device, channels_
     return step, batch
 
 
-_BUILDERS: dict[str, Callable] = {"identity": _identity_step, "autoencoder": _autoencoder_step,
-                                  "faceidgan": _faceidgan_step}
+_BUILDERS: dict[str, Callable] = {"identity": _identity_step, "pose": _pose_step, "autoencoder": _autoencoder_step,
+                                  "posegan": _posegan_step, "faceidgan": _faceidgan_step}
 
 
 def bench_train(game: str, resolution: int = 64, batch: int = 64, device: str = "cpu", steps: int = 10,

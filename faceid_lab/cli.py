@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import course
 from .errors import nonnegative_float, nonnegative_int, positive_float, positive_int
 
 
@@ -103,7 +104,7 @@ def _train_classifier(a: argparse.Namespace) -> int:
     dist = distributed.from_env()  # under torchrun: one rank of a DDP run
     device = distributed.device_for(dist, a.device)
     r, labels, _, _ = render_split(SynthSplit(a.seed, a.identities, a.images_per_identity, "train"), a.resolution)
-    images = r.to_uint8().permute(0, 3, 1, 2).contiguous()
+    images = r.to_uint8()
     cfg = ClassifierConfig(num_classes=a.identities, width=a.width, steps=a.steps, batch=a.batch, seed=a.seed)
     net, history = train_classifier(images, labels, cfg, checkpoint=a.out, device=device,
                                     save_every_s=a.save_every_s, save_every_steps=a.save_every_steps,
@@ -111,7 +112,7 @@ def _train_classifier(a: argparse.Namespace) -> int:
     if not dist.main:  # rank 0 evaluates and reports
         return 0
     held, held_labels, _, _ = render_split(SynthSplit(a.seed, a.identities, 5, "heldout"), a.resolution)
-    predicted = predict(net, held.to_uint8().permute(0, 3, 1, 2), device=device).cpu()
+    predicted = predict(net, held.to_uint8(), device=device).cpu()
     accuracy = (predicted == held_labels).float().mean().item()
     print(json.dumps({"checkpoint": str(a.out), "steps": cfg.steps, "final_loss": history["loss"][-1],
                       "heldout_accuracy": round(accuracy, 4), "train_seconds": round(history["seconds"], 1),
@@ -128,12 +129,11 @@ def _train_judge(a: argparse.Namespace) -> int:
 
 
 def _train_pose(a: argparse.Namespace) -> int:
-    from . import course
-    from .train.pose import load_pose, pose_checkpoint
+    from .profiles import checkpoint_path, load_pose
 
     _, history = load_pose(a.profile, a.device, progress=sys.stderr.isatty(), save_every_s=a.save_every_s,
                            with_history=True)
-    print(json.dumps({"checkpoint": str(pose_checkpoint(a.profile or course.profile())),
+    print(json.dumps({"checkpoint": str(checkpoint_path("pose", a.profile)),
                       "steps": history["step"][-1] if history.get("step") else 0,
                       "final_loss": history["loss"][-1] if history.get("loss") else None,
                       "train_seconds": round(history.get("seconds", 0.0), 1)}))
@@ -148,20 +148,18 @@ def _evaluate_judge(a: argparse.Namespace) -> int:
 
 
 def _train_instruments(a: argparse.Namespace) -> int:
-    from . import course
     from .instruments import load_instruments
 
-    instruments = load_instruments(a.profile or course.profile(), a.device, progress=sys.stderr.isatty(),
+    instruments = load_instruments(a.profile, a.device, progress=sys.stderr.isatty(),
                                    save_every_s=a.save_every_s)
     print(json.dumps(instruments.provenance, indent=1))
     return 0
 
 
 def _evaluate_instruments(a: argparse.Namespace) -> int:
-    from . import course
     from .instruments import evaluate_instruments, load_instruments
 
-    instruments = load_instruments(a.profile or course.profile(), a.device, progress=sys.stderr.isatty())
+    instruments = load_instruments(a.profile, a.device, progress=sys.stderr.isatty())
     print(json.dumps({"provenance": instruments.provenance, **evaluate_instruments(instruments)}, indent=1))
     return 0
 
@@ -174,11 +172,12 @@ def _evaluate_pose(a: argparse.Namespace) -> int:
 
 
 def _deepfake_model(a: argparse.Namespace):
-    from . import course, deepfake
+    from . import deepfake
+    from .profiles import DEEPFAKE_BUDGETS
     from .train import distributed
 
-    profile = a.profile or course.profile()
-    budget = deepfake.DEEPFAKE_BUDGETS[profile]
+    profile = a.profile
+    budget = DEEPFAKE_BUDGETS[profile]
     pair = deepfake.load_pair(a.shard, a.a, a.b, a.frames or budget["frames"], a.test_frames or budget["test_frames"])
     overrides = {k: v for k, v in (("steps", a.steps), ("width", a.width), ("batch", a.batch)) if v is not None}
     cfg = deepfake.autoencoder_config(budget, **overrides)
@@ -202,8 +201,8 @@ def _train_autoencoder(a: argparse.Namespace) -> int:
 
 
 def _evaluate_autoencoder(a: argparse.Namespace) -> int:
-    from . import course, deepfake
-    from .train.pose import load_pose
+    from . import deepfake
+    from .profiles import load_pose
 
     pair, model, info = _deepfake_model(a)
     if info is None:  # under torchrun, rank 0 evaluates
@@ -214,7 +213,7 @@ def _evaluate_autoencoder(a: argparse.Namespace) -> int:
     if pair.kind == "synthfaces":
         from .instruments import load_instruments
 
-        instruments = load_instruments(a.profile or course.profile(), a.device)
+        instruments = load_instruments(a.profile, a.device)
     result = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, "B", a.blend, a.colour)
     report = deepfake.evaluate_swap(result, pair, judge, pose_net, instruments)
     print(json.dumps({**info, "blend": a.blend, "colour_match": a.colour, **report}, indent=1))
@@ -232,9 +231,8 @@ def _faceidgan_variants(a: argparse.Namespace) -> list[tuple[str, bool]]:
 
 
 def _train_faceidgan(a: argparse.Namespace) -> int:
-    from . import course
+    from .profiles import load_faceid_gan
     from .train import distributed
-    from .train.faceidgan import load_faceid_gan
 
     dist = distributed.from_env()  # under torchrun: one rank of a DDP run
     device = distributed.device_for(dist, a.device)
@@ -247,7 +245,7 @@ def _train_faceidgan(a: argparse.Namespace) -> int:
                                                **({"steps": a.steps} if a.steps is not None else {}))
             last = {k: v[-1] for k, v in history.items() if isinstance(v, list) and v and k != "step"}
             out.append({"classifier": classifier, "symmetric": symmetric, "seed": seed,
-                        "profile": a.profile or course.profile(), "steps": players.cfg.steps,
+                        "profile": a.profile, "steps": players.cfg.steps,
                         "train_seconds": round(history.get("seconds", 0.0), 1),
                         "final": last, "checkpoint": str(players.checkpoint), "processes": dist.world})
     if dist.main:  # rank 0 speaks for a torchrun launch
@@ -256,11 +254,10 @@ def _train_faceidgan(a: argparse.Namespace) -> int:
 
 
 def _evaluate_faceidgan(a: argparse.Namespace) -> int:
-    from . import course
     from .evaluate import evaluate_faceidgan, faceidgan_table
     from .viz.tables import markdown_table
 
-    profile = a.profile or course.profile()
+    profile = a.profile
     variants = tuple(variant for variant in dict.fromkeys(
         c + ("" if s or c in ("none", "frozen") else "-nosym") for c, s in _faceidgan_variants(a)))
     result = evaluate_faceidgan(profile, variants, tuple(a.seed), a.split, device=a.device,
@@ -305,11 +302,10 @@ def _exercises(a: argparse.Namespace) -> int:
 
 
 def _course_run(a: argparse.Namespace) -> int:
-    from . import course
     from .notebooks import format_table, run_notebooks
     from .speed import FIRST_RUN_LIMIT_S, course_plan, format_plan
 
-    profile = a.profile or course.profile()
+    profile = a.profile
     plan = course_plan(profile, [a.only] if a.only else None)
     print(format_plan(plan), flush=True)
     if a.plan:
@@ -326,10 +322,9 @@ def _course_run(a: argparse.Namespace) -> int:
 
 
 def _kit_export(a: argparse.Namespace) -> int:
-    from . import course
     from .kit import export_kit
 
-    profile = a.profile or course.profile()
+    profile = a.profile
     manifest = export_kit(a.target, profile)
     size = sum(e["bytes"] for e in manifest["files"]) / 2**20
     print(f"wrote {len(manifest['files'])} {profile}-profile checkpoints ({size:.0f} MiB) and manifest.json to "
@@ -413,6 +408,8 @@ def _add_save_interval(q: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .bench import GAMES as bench_games
+
     p = Parser(prog="faceid-lab", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -445,7 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(fn=_bench_render)
 
     b = bench.add_parser("train", help="training images per second: fp32 eager vs the optimised path")
-    b.add_argument("game", choices=["identity", "autoencoder", "faceidgan"])
+    b.add_argument("game", choices=bench_games)
     b.add_argument("--resolution", type=positive_int, default=64)
     b.add_argument("--batch", type=positive_int, default=64)
     b.add_argument("--steps", type=positive_int, default=10)
@@ -534,7 +531,7 @@ def build_parser() -> argparse.ArgumentParser:
             (ev, "detection", _evaluate_detection,
              "notebook 09: ROC AUC of C's real/synth split and a dedicated detector, incl. notebook 01's deepfakes")):
         q = parser.add_parser(name, help=text)
-        q.add_argument("--profile", choices=["ci", "cpu", "gpu"], default=None, help="default: auto")
+        q.add_argument("--profile", choices=course.PROFILES, default=None, help="default: auto")
         q.add_argument("--device", default="cpu")
         if parser is tr:
             _add_save_interval(q)
@@ -544,7 +541,7 @@ def build_parser() -> argparse.ArgumentParser:
             (tr, _train_autoencoder, "the 1.5-autoencoder deepfake of a pair (train-or-load, resumable)"),
             (ev, _evaluate_autoencoder, "the deepfake's swaps against ground truth, the judge and P (JSON)")):
         q = parser.add_parser("autoencoder", help=text, description=text)
-        q.add_argument("--profile", choices=["ci", "cpu", "gpu"], default=None, help="budget (default: auto)")
+        q.add_argument("--profile", choices=course.PROFILES, default=None, help="budget (default: auto)")
         q.add_argument("--shard", default=None, help="a prepared real-face shard (default: SynthFaces people)")
         q.add_argument("--a", default=None, help="person A: a SynthFaces index (default 2) or a shard's name")
         q.add_argument("--b", default=None, help="person B: a SynthFaces index (default 4) or a shard's name")
@@ -571,7 +568,7 @@ def build_parser() -> argparse.ArgumentParser:
             (ev, _evaluate_faceidgan, "FaceID-GAN variants judged on unseen people (JSON; trains what is missing)",
              "all")):
         q = parser.add_parser("faceidgan", help=text, description=text)
-        q.add_argument("--profile", choices=["ci", "cpu", "gpu"], default=None, help="budget (default: auto)")
+        q.add_argument("--profile", choices=course.PROFILES, default=None, help="budget (default: auto)")
         q.add_argument("--classifier", choices=["none", "frozen", "real", "n", "2n", "all", "every"],
                        default=default, help=f"which identity classifier C plays (default {default}; all: none, "
                        "n and 2n; every: the six variants of `--variants`)")
@@ -599,7 +596,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("course", help="run the course notebooks headless").add_subparsers(dest="what", required=True)
     r = c.add_parser("run", help="execute notebooks and print notebook, status, seconds")
-    r.add_argument("--profile", choices=["ci", "cpu", "gpu"], default=None, help="default: auto")
+    r.add_argument("--profile", choices=course.PROFILES, default=None, help="default: auto")
     r.add_argument("--only", default=None, help="run only notebooks whose name contains this")
     r.add_argument("--out", default=None, help="folder for executed copies (default FACEID_LAB_HOME/runs/P)")
     r.set_defaults(out_is_folder=True)
@@ -614,7 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
     kk = k.add_subparsers(dest="what", required=True)
     q = kk.add_parser("export", help="write this profile's finished checkpoints and a manifest to DIR or DIR.zip")
     q.add_argument("target", help="a folder, or a file name ending in .zip")
-    q.add_argument("--profile", choices=["ci", "cpu", "gpu"], default=None, help="default: auto")
+    q.add_argument("--profile", choices=course.PROFILES, default=None, help="default: auto")
     q.set_defaults(fn=_kit_export)
     q = kk.add_parser("import", help="check a kit (folder or .zip) and copy its checkpoints to FACEID_LAB_HOME")
     q.add_argument("source", help="the kit's folder or .zip")
@@ -646,6 +643,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         check_arguments(args)
+        if getattr(args, "profile", "") is None:
+            args.profile = course.profile()  # resolved once, here; every command passes it down
         code = args.fn(args)
         leave()  # under torchrun: every rank waits for the others, then leaves the group cleanly
         return code

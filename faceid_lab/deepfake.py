@@ -24,6 +24,7 @@ import torch
 from .data import synthetic as S
 from .data.datasets import HELDOUT_IMAGE_OFFSET
 from .data.real import DataError
+from .images import from_hwc, to_uint8_hwc
 from .metrics import ssim
 from .models.autoencoder import FaceSwapAutoencoder
 from .swap import blend, swap
@@ -131,7 +132,7 @@ def _render(seed: int, identity: int, nu: S.Nuisance, resolution: int, device: s
 
 
 def _chw_u8(r: S.Render) -> tuple[torch.Tensor, torch.Tensor]:
-    faces = r.to_uint8().permute(0, 3, 1, 2).contiguous().cpu()
+    faces = r.to_uint8().cpu()
     masks = (r.mask[:, 0] * 255 + 0.5).clamp(0, 255).to(torch.uint8).cpu()
     return faces, masks
 
@@ -215,7 +216,7 @@ def real_pair(shard_path: str | Path, a: str | None = None, b: str | None = None
         rows = rows[rng.permutation(len(rows))]
         n_test = max(1, int(round(len(rows) * test_fraction)))
         split[person] = (np.sort(rows[n_test:]), np.sort(rows[:n_test]))
-    images = torch.from_numpy(np.array(shard.images)).permute(0, 3, 1, 2)
+    images = from_hwc(np.array(shard.images))
     points = np.array(shard.points, dtype=np.float64)
     missing = np.isnan(points).any(axis=(1, 2))  # OpenCV-fallback crops have no points: use the template's
     if missing.any():
@@ -235,14 +236,6 @@ def real_pair(shard_path: str | Path, a: str | None = None, b: str | None = None
 # Budgets, data and train-or-load for the notebook and the CLI
 # ----------------------------------------------------------------------------
 
-# frames per person, held-out frames of A, the autoencoder's width, batch and steps, and
-# the length of the swap video.
-# cpu: width 0.125 and batch 16 fit about 6,000 steps in 10 minutes on 2 cores (measured).
-DEEPFAKE_BUDGETS = {
-    "ci": {"frames": 96, "test_frames": 24, "width": 0.0625, "batch": 8, "steps": 40, "video_frames": 8},
-    "cpu": {"frames": 800, "test_frames": 200, "width": 0.125, "batch": 16, "steps": 5000, "video_frames": 48},
-    "gpu": {"frames": 2000, "test_frames": 400, "width": 0.5, "batch": 64, "steps": 20000, "video_frames": 72},
-}
 SYNTH_A, SYNTH_B = 2, 4  # the course's default pair: different hair, skin and face shape
 
 
@@ -290,7 +283,7 @@ def train_or_load(pair: DeepfakePair, cfg: AutoencoderConfig, device: str | torc
                              device=device, **kwargs)
 
 
-def judge_for(pair: DeepfakePair, profile: str | None = None, device: str | torch.device = "cpu"):
+def judge_for(pair: DeepfakePair, profile: str, device: str | torch.device = "cpu"):
     """The independent judge: the SynthFaces judge of the profile, or dlib's face descriptor on
     real faces. Never the autoencoder itself."""
     if pair.kind == "synthfaces":
@@ -464,7 +457,7 @@ def write_video(frames: torch.Tensor, path: str | Path, fps: int = 12, scale: in
     if scale > 1:
         x = x.repeat_interleave(scale, -1).repeat_interleave(scale, -2)
     t, _, h, w = x.shape
-    pixels = (x.permute(0, 2, 3, 1) * 255 + 0.5).to(torch.uint8).contiguous().numpy()
+    pixels = to_uint8_hwc(x)
     # imageio-ffmpeg's own binary (it has libx264; IMAGEIO_FFMPEG_EXE overrides it), never a system
     # ffmpeg that may lack the encoder
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",

@@ -21,12 +21,8 @@ from torch import nn
 
 from .metrics import roc_auc
 from .models import run_batched
-
-DETECTION_BUDGETS = {
-    "ci": {"train_images": 32, "detector_steps": 20, "test_identities": 6},
-    "cpu": {"train_images": 2000, "detector_steps": 300, "test_identities": 100},
-    "gpu": {"train_images": 10000, "detector_steps": 2000, "test_identities": 200},
-}
+from .profiles import DEEPFAKE_BUDGETS, DETECTION_BUDGETS
+from .train.loop import update
 
 
 def detection_auc(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> float:
@@ -82,10 +78,7 @@ def train_detector(real: torch.Tensor, fake: torch.Tensor, steps: int = 300, bat
         flip = torch.rand(len(x), generator=gen) < 0.5
         x[flip.to(device)] = x[flip.to(device)].flip(-1)
         y = torch.cat([torch.zeros(half), torch.ones(half)]).to(device)
-        loss = F.binary_cross_entropy_with_logits(det(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        update(F.binary_cross_entropy_with_logits(det(x), y), opt, None)
     return det.eval()
 
 
@@ -125,13 +118,13 @@ def detection_data(players, data, test_identities: int = 100, train_images: int 
                          cross_fake)
 
 
-def deepfake_frames(profile: str | None = None, device: str | torch.device = "cpu",
+def deepfake_frames(profile: str, device: str | torch.device = "cpu",
                     progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Notebook 01's held-out real frames of A and their swaps A -> B blended as notebook 01 shows them
     (alpha with the head masks, no colour matching) (train-or-load)."""
-    from . import course, deepfake
+    from . import deepfake
 
-    budget = deepfake.DEEPFAKE_BUDGETS[profile or course.profile()]
+    budget = DEEPFAKE_BUDGETS[profile]
     pair = deepfake.load_pair(None, frames=budget["frames"], test_frames=budget["test_frames"])
     model, _ = deepfake.train_or_load(pair, deepfake.autoencoder_config(budget), device=device, progress=progress)
     result = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, "B", method="alpha", colour=False)
@@ -172,13 +165,11 @@ def detection_findings(rows: list[dict]) -> list[str]:
     return out
 
 
-def evaluate_detection(profile: str | None = None, device: str | torch.device = "cpu") -> dict:
+def evaluate_detection(profile: str, device: str | torch.device = "cpu") -> dict:
     """`faceid-lab evaluate detection`: C's split and a dedicated detector, ROC AUC in distribution
     and against notebook 01's deepfakes (every model train-or-load)."""
-    from . import course
-    from .train.faceidgan import faceidgan_data, load_faceid_gan
+    from .profiles import faceidgan_data, load_faceid_gan
 
-    profile = profile or course.profile()
     b = DETECTION_BUDGETS[profile]
     model, _ = load_faceid_gan("2n", profile, device=device)
     data = faceidgan_data(model.identity_net, model.pose_net, profile)

@@ -54,7 +54,7 @@ def evaluate_synthfaces(seed: int = 0, identities: int = 100, images_per_identit
 
 def _render(split: SynthSplit, resolution: int, device: str) -> tuple[torch.Tensor, torch.Tensor]:
     r, labels, _, _ = render_split(split, resolution, device)
-    return r.to_uint8().permute(0, 3, 1, 2).contiguous().cpu(), labels
+    return r.to_uint8().cpu(), labels
 
 
 def alignment_error(images, size: int, margin: float = 0.25, upscale: int = 4) -> dict:
@@ -109,7 +109,7 @@ def evaluate_real_shard(path: str, judge_margin: float | None = None) -> dict:
     }
 
 
-def evaluate_judge(profile: str | None = None, identities: int = 50, images_per_identity: int = 10,
+def evaluate_judge(profile: str, identities: int = 50, images_per_identity: int = 10,
                    device: str = "cpu") -> dict:
     """The SynthFaces judge on the course world's unseen test identities (seed 0): verification
     over all pairs, TAR at FAR 1e-2 and 1e-3, leave-one-out top-1 retrieval."""
@@ -127,10 +127,11 @@ def evaluate_judge(profile: str | None = None, identities: int = 50, images_per_
             "loo_top1": round(metrics.leave_one_out_retrieval(features, labels), 4)}
 
 
-def evaluate_pose(profile: str | None = None, identities: int = 50, images_per_identity: int = 20,
+def evaluate_pose(profile: str, identities: int = 50, images_per_identity: int = 20,
                   device: str = "cpu") -> dict:
     """P on unseen test identities: mean absolute error per output (degrees for the angles)."""
-    from .train.pose import load_pose, pose_errors, pose_targets, predict_pose
+    from .profiles import load_pose
+    from .train.pose import pose_errors, pose_targets, predict_pose
 
     net = load_pose(profile, device, progress=False)
     r, _, _, nuisance = render_split(SynthSplit(0, identities, images_per_identity, "test"), 64)
@@ -188,8 +189,9 @@ def evaluate_faceidgan(profile: str, variants: tuple[str, ...] = VARIANTS, seeds
     `overrides` change the variants' configs (e.g. steps), as for `train faceidgan`."""
     from .instruments import EVALUATION_KEYS, generator_truth, generator_verdict, load_instruments, reference_verdicts
     from .judge import load_synth_judge
+    from .profiles import FACEIDGAN_BUDGETS, load_faceid_gan
     from .stats import mean_interval, paired_bootstrap
-    from .train.faceidgan import FACEIDGAN_BUDGETS, VARIANT_LABELS, load_faceid_gan
+    from .train.faceidgan import VARIANT_LABELS
     from .train.gan import features, run_generator_test
 
     identities = identities or FACEIDGAN_BUDGETS[profile]["test_identities"]
@@ -366,3 +368,18 @@ def faceidgan_findings(result: dict) -> list[str]:
         out.append("One training seed per variant: the intervals above are over test people only; how much a "
                    "variant moves from one training run to the next is not measured here (train more seeds).")
     return out
+
+
+def evaluate_faceid_gan(players, judge, identities: int = 100,
+                        per_identity: int = 2, seed: int = 0) -> dict:
+    """The judge's verdict on G for unseen people (`gan.judge_generator`: identity similarity,
+    top-1, pose error, L1 / SSIM to the truth), plus image quality as the Frechet distance
+    between the judge's features of G's outputs and of real studio photos of the same people."""
+    from .metrics import frechet_distance
+    from .train.gan import judge_generator, run_generator_test
+
+    test = run_generator_test(players.G, players.identity_features, players.pose_net, identities=identities,
+                              per_identity=per_identity, seed=seed, resolution=players.cfg.resolution)
+    verdict = judge_generator(test, judge, players.pose_net)
+    verdict["frechet_judge"] = frechet_distance(judge.embed(test.outputs), judge.embed(test.targets))
+    return verdict

@@ -16,14 +16,13 @@ import numpy as np
 import torch
 
 from .data import synthetic as S
+from .images import from_hwc, to_float
 from .models.gan import POSE_DIM
+from .profiles import FRONTALIZATION_BUDGETS
 
 YAWS = (0, 15, 30, 45, 60, 75)
 # The course's shared CelebA test photos, beside the repository as in CI (never copied into it)
 SHARED_CELEBA = Path(__file__).resolve().parents[2] / "shared" / "data" / "celeba_wild_subset"
-FRONTALIZATION_BUDGETS = {"ci": {"identities": 4}, "cpu": {"identities": 40}, "gpu": {"identities": 200}}
-
-
 @dataclass
 class YawSet:
     """photos (P * Y, 3, R, R) person-major, yaw-minor; yaw (P * Y,) degrees; labels (P * Y,);
@@ -53,10 +52,10 @@ def render_yaw_set(identities: int = 20, yaws: tuple[int, ...] = YAWS, seed: int
     wild = S.sample_nuisance(seed, ids, photos)
     wild = wild.with_pose(torch.stack([yaw, torch.zeros_like(yaw), torch.zeros_like(yaw)], 1))
     people_ids = S.sample_identities(seed, first + people)
-    images = S.render(S.sample_identities(seed, ids), wild, resolution).to_uint8().permute(0, 3, 1, 2)
+    images = S.render(S.sample_identities(seed, ids), wild, resolution).to_uint8()
     frontal = S.render(people_ids, S.Nuisance.reference(identities), resolution)
     return YawSet(images.float() / 255, yaw.abs().float(), torch.from_numpy(np.repeat(people, len(yaws))),
-                  frontal.to_uint8().permute(0, 3, 1, 2).float() / 255, frontal.parts, people_ids.to_vector())
+                  to_float(frontal.to_uint8()), frontal.parts, people_ids.to_vector())
 
 
 def frontalize(players, photos: torch.Tensor, seed: int = 0) -> torch.Tensor:
@@ -198,7 +197,7 @@ def real_faces_figure(models: dict, shard: str, count: int = 6, judge=None) -> t
     data = Shard(shard)
     labels = np.asarray(data.labels)
     pick = round_robin(labels, count)
-    real = torch.from_numpy(np.array(data.images[pick])).permute(0, 3, 1, 2).float() / 255
+    real = to_float(from_hwc(np.array(data.images[pick])))
     people = torch.from_numpy(labels[pick])
     size = next(iter(models.values())).cfg.resolution
     if real.shape[-1] != size:  # the shard's crops at the models' resolution
@@ -222,16 +221,14 @@ def real_faces_figure(models: dict, shard: str, count: int = 6, judge=None) -> t
     return figure, rows
 
 
-def evaluate_frontalization(profile: str | None = None, device: str | torch.device = "cpu",
+def evaluate_frontalization(profile: str, device: str | torch.device = "cpu",
                             identities: int | None = None) -> dict:
     """`faceid-lab evaluate frontalization`: the yaw-bin table for the baseline (N-class) and
     FaceID-GAN (2N-class) models of a profile (train-or-load), judged by the SynthFaces judge."""
-    from . import course
     from .instruments import load_instruments
     from .judge import load_synth_judge
-    from .train.faceidgan import load_faceid_gan
+    from .profiles import load_faceid_gan
 
-    profile = profile or course.profile()
     identities = identities or FRONTALIZATION_BUDGETS[profile]["identities"]
     judge = load_synth_judge(profile, device=device, progress=False)
     methods = {"baseline (N-class C)": "n", "FaceID-GAN (2N-class C)": "2n"}
@@ -247,14 +244,14 @@ def evaluate_frontalization(profile: str | None = None, device: str | torch.devi
             "paired": paired_methods(scores, yaw_set.labels, names[1], names[0])}
 
 
-def ci_real_shard(people: int = 2) -> Path | None:
+def ci_real_shard(profile: str, people: int = 2) -> Path | None:
     """In the `ci` profile, when the shared CelebA test photos sit beside the repository (as in CI):
     `people` of them aligned into a small shard (once, resumable), so the real-face cell runs under
     nbval. None otherwise: real faces stay opt-in."""
     from . import course
     from .data import real
 
-    if course.profile() != "ci" or not SHARED_CELEBA.is_dir():
+    if profile != "ci" or not SHARED_CELEBA.is_dir():
         return None
     out = course.path("shards", f"shared_celeba_{people}")
     real.prepare(real.celeba_sources(SHARED_CELEBA, max_identities=people), out, "celeba",

@@ -31,8 +31,10 @@ from torch import nn
 from . import metrics
 from .data import synthetic as S
 from .errors import check_training_config
+from .images import to_float
 from .models import run_batched
 from .models.instruments import PartSegmenter, ReaderNet, SegmenterFeatures
+from .profiles import INSTRUMENT_BUDGETS
 
 RESOLUTION = 64
 INSTRUMENTS = ("pose_reader", "param_reader", "segmenter")
@@ -40,21 +42,6 @@ INSTRUMENTS = ("pose_reader", "param_reader", "segmenter")
 WORLD_SEEDS = {"pose_reader": 104_729, "param_reader": 130_363, "segmenter": 155_921}
 INIT_SEEDS = {"pose_reader": 11, "param_reader": 13, "segmenter": 17}
 CHECKPOINT_STEMS = {"pose_reader": "posereader", "param_reader": "paramreader", "segmenter": "segmenter"}
-INSTRUMENT_BUDGETS = {  # per instrument: R reads what is fixed per person, so it needs many people
-    "ci": {"people": {"pose_reader": (24, 12), "param_reader": (96, 3), "segmenter": (24, 12)},
-           "steps": {"pose_reader": 120, "param_reader": 120, "segmenter": 300},
-           "batch": {"pose_reader": 32, "param_reader": 32, "segmenter": 16},
-           "width": {"pose_reader": 8, "param_reader": 8, "segmenter": 6}},
-    "cpu": {"people": {"pose_reader": (400, 24), "param_reader": (2400, 4), "segmenter": (400, 24)},
-            "steps": {"pose_reader": 1500, "param_reader": 1500, "segmenter": 1500},
-            "batch": {"pose_reader": 64, "param_reader": 64, "segmenter": 32},
-            "width": {"pose_reader": 20, "param_reader": 20, "segmenter": 8}},
-    "gpu": {"people": {"pose_reader": (2000, 32), "param_reader": (12000, 6), "segmenter": (2000, 32)},
-            "steps": {"pose_reader": 8000, "param_reader": 8000, "segmenter": 8000},
-            "batch": {"pose_reader": 128, "param_reader": 128, "segmenter": 64},
-            "width": {"pose_reader": 32, "param_reader": 32, "segmenter": 16}},
-}  # people: (identities, images per identity) of the instrument's own world
-
 # P' reads every angle in one unit (30 degrees), so no angle gets more gradient per degree than another
 READER_POSE_SCALE = torch.tensor([30.0, 30.0, 30.0, 1.0, 1.0, 1.0, 1.0])
 MIRROR = torch.tensor([-1.0, 1.0, -1.0, 1.0, 1.0, 1.0, 1.0])  # yaw and roll change sign in a mirror
@@ -110,7 +97,7 @@ def render_world(world_seed: int, identity_indices: np.ndarray, images_per_ident
                                                   wild.to_vector().double()))
     identity = S.sample_identities(world_seed, ids)
     r = S.render(identity, nuisance, resolution)
-    return WorldPhotos(r.to_uint8().permute(0, 3, 1, 2).contiguous(), nuisance.to_vector()[:, :7].float(),
+    return WorldPhotos(r.to_uint8(), nuisance.to_vector()[:, :7].float(),
                        identity.to_vector(), r.parts)
 
 
@@ -164,23 +151,17 @@ def train_instrument(name: str, photos: WorldPhotos | None, cfg: InstrumentConfi
                      progress: bool = False) -> tuple[nn.Module, dict]:
     """Train (or load, or resume) one instrument on its world's photos. `photos` may be None when
     the checkpoint is finished (loading renders nothing). Returns the network frozen, and its history."""
-    from .train.checkpoint import TrainCheckpoint
     from .train.classifier import batch_indices, lr_at
-    from .train.loop import TrainLog
+    from .train.loop import TrainLog, resume_run, update
 
     device = torch.device(device)
     torch.manual_seed(cfg.seed)
     net = build(name, cfg.width).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    history = {"step": [], "loss": [], "seconds": 0.0}
-    ckpt, start = None, 0
-    if checkpoint is not None:
-        ckpt = TrainCheckpoint(checkpoint, kind=f"instrument-{name}", config=asdict(cfg), modules={"net": net},
-                               optimizers={"opt": opt}, save_every_s=save_every_s)
-        start = ckpt.resume()
-        history = ckpt.extra.get("history", history)
-        if ckpt.finished:
-            return net.eval().requires_grad_(False), history
+    ckpt, start, history = resume_run(checkpoint, f"instrument-{name}", asdict(cfg), {"net": net}, {"opt": opt},
+                                      {"step": [], "loss": [], "seconds": 0.0}, None, save_every_s)
+    if ckpt is not None and ckpt.finished:
+        return net.eval().requires_grad_(False), history
     if photos is None:
         raise ValueError(f"train_instrument({name!r}): no photos to train on and no finished checkpoint")
     if name == "param_reader" and start == 0:  # standardise each parameter by its spread in this world
@@ -203,9 +184,7 @@ def train_instrument(name: str, photos: WorldPhotos | None, cfg: InstrumentConfi
         for group in opt.param_groups:
             group["lr"] = lr_at(step, cfg)
         loss = _loss(name, net, x, batch, flip)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        update(loss, opt, None)
         log.step(step + 1, loss.detach()[None])
     history = log.finish()
     return net.eval().requires_grad_(False), history
@@ -398,7 +377,7 @@ def generator_truth(test) -> dict:
     shift = int(np.argmax(test.labels.numpy() != test.labels.numpy()[0])) or 1  # the next person's first sample
     other = S.render(identity[np.roll(np.arange(len(ids)), -shift)], nuisance, res)
     return {"parts": S.render(identity, nuisance, res).parts, "params": identity.to_vector(),
-            "others": other.to_uint8().permute(0, 3, 1, 2).float() / 255}
+            "others": to_float(other.to_uint8())}
 
 
 def generator_verdict(outputs: torch.Tensor, test, truth: dict, instruments: Instruments, judge) -> dict:

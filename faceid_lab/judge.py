@@ -17,7 +17,8 @@ import torch
 import torch.nn.functional as F
 
 from .data.align import DLIB_PADDING, _models_folder, dlib_available, to_dlib_chips
-from .images import to_uint8_hwc
+from .images import to_float, to_uint8_hwc
+from .profiles import JUDGE_BUDGETS
 
 
 class Judge(Protocol):
@@ -56,11 +57,6 @@ class DlibJudge:
 # ----------------------------------------------------------------------------
 
 JUDGE_WORLD_SEED = 7919  # its own SynthFaces world: none of its people appear anywhere else
-JUDGE_BUDGETS = {
-    "ci": {"identities": 30, "images_per_identity": 12, "steps": 40, "width": 16, "batch": 64},
-    "cpu": {"identities": 300, "images_per_identity": 60, "steps": 1200, "width": 32, "batch": 128},
-    "gpu": {"identities": 2000, "images_per_identity": 60, "steps": 20000, "width": 48, "batch": 256},
-}
 JUDGE_RESOLUTION = 64
 JUDGE_MARGIN = 0.2  # additive cosine margin: tighter identity clusters than plain softmax
 
@@ -82,8 +78,7 @@ class SynthJudge:
             x = x.permute(0, 3, 1, 2)
         out = []
         for a in range(0, len(x), batch):
-            xb = x[a:a + batch].to(self.device)
-            xb = xb.float() / 255 if xb.dtype == torch.uint8 else xb.float()
+            xb = to_float(x[a:a + batch], self.device)
             if xb.shape[-1] != JUDGE_RESOLUTION:
                 xb = F.interpolate(xb, size=JUDGE_RESOLUTION, mode="bilinear", antialias=True, align_corners=False)
             out.append(self.net.features(xb).cpu())
@@ -93,28 +88,23 @@ class SynthJudge:
         return (self.embed(a) * self.embed(b)).sum(1)
 
 
-def load_synth_judge(profile: str | None = None, device: str | torch.device = "cpu",
-                     progress: bool = True, save_every_s: float = 120.0) -> SynthJudge:
+def load_synth_judge(profile: str, device: str | torch.device = "cpu", progress: bool = True,
+                     save_every_s: float = 120.0) -> SynthJudge:
     """Train-or-load the SynthFaces judge of a profile (FACEID_LAB_HOME/checkpoints/judge_<profile>.pt)."""
-    from . import __version__, course
-    from .data.datasets import SynthSplit, render_split
+    from . import __version__
+    from .profiles import _render_training_set, checkpoint_path, judge_config, load
     from .train.checkpoint import checkpoint_finished
-    from .train.classifier import ClassifierConfig, train_classifier
+    from .train.classifier import train_classifier
 
-    profile = profile or course.profile()
     budget = JUDGE_BUDGETS[profile]
-    cfg = ClassifierConfig(num_classes=budget["identities"], width=budget["width"], margin=JUDGE_MARGIN,
-                           steps=budget["steps"], batch=budget["batch"], seed=JUDGE_WORLD_SEED)
-    path = course.path("checkpoints", f"judge_{profile}.pt")
-    images = labels = None
-    if not checkpoint_finished(path):
-        split = SynthSplit(JUDGE_WORLD_SEED, budget["identities"], budget["images_per_identity"], "train")
-        r, labels, _, _ = render_split(split, JUDGE_RESOLUTION)
-        images = r.to_uint8().permute(0, 3, 1, 2).contiguous()
-    else:  # finished: train_classifier only loads the weights, so skip rendering the training set
-        images, labels = torch.zeros(1, 3, JUDGE_RESOLUTION, JUDGE_RESOLUTION, dtype=torch.uint8), torch.zeros(1).long()
-    net, history = train_classifier(images, labels, cfg, checkpoint=path, device=device, progress=progress,
-                                    save_every_s=save_every_s)
+    path = checkpoint_path("judge", profile)
+    if checkpoint_finished(path):
+        net, history = load("judge", profile, device)
+    else:
+        images, labels, _ = _render_training_set(JUDGE_WORLD_SEED, budget["identities"],
+                                                 budget["images_per_identity"], JUDGE_RESOLUTION)
+        net, history = train_classifier(images, labels, judge_config(profile), checkpoint=path, device=device,
+                                        progress=progress, save_every_s=save_every_s)
     provenance = {"profile": profile, "world_seed": JUDGE_WORLD_SEED, "identities": budget["identities"],
                   "images": budget["identities"] * budget["images_per_identity"], "width": budget["width"],
                   "margin": JUDGE_MARGIN, "steps": budget["steps"], "resolution": JUDGE_RESOLUTION,

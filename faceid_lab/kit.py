@@ -43,7 +43,8 @@ class KitError(FaceidLabError):
 def _deepfake_fingerprint(profile: str) -> str:
     """The config key in the name of notebook 01's autoencoder checkpoint for `profile`
     (its file name names the pair and the config, not the profile)."""
-    from .deepfake import DEEPFAKE_BUDGETS, autoencoder_config, config_key
+    from .deepfake import autoencoder_config, config_key
+    from .profiles import DEEPFAKE_BUDGETS
 
     return config_key(autoencoder_config(DEEPFAKE_BUDGETS[profile]))
 

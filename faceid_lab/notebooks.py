@@ -202,7 +202,7 @@ class RunResult:
     error: str = ""
 
 
-def run_notebooks(profile: str | None = None, only: str | None = None, out_dir: Path | None = None,
+def run_notebooks(profile: str, only: str | None = None, out_dir: Path | None = None,
                   timeout: int = 1800, write_back: bool = False) -> list[RunResult]:
     """Execute reference notebooks headless with nbclient into `out_dir` (default
     FACEID_LAB_HOME/runs/<profile>); the committed notebooks are only rewritten with
@@ -216,7 +216,6 @@ def run_notebooks(profile: str | None = None, only: str | None = None, out_dir: 
         raise ConfigError("running notebooks from a terminal needs the `lab` extra: pip install "
                           "'faceid-lab[lab]' (or `make course`, which installs it)") from None
 
-    profile = profile or course.profile()
     if profile not in course.PROFILES:
         raise ValueError(f"unknown profile {profile!r}; use one of {course.PROFILES}")
     os.environ["FACEID_LAB_PROFILE"] = profile  # the kernel inherits the environment

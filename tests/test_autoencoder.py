@@ -85,7 +85,7 @@ def test_training_reduces_loss_and_a_crashed_run_resumes_to_the_same_weights(tmp
     ids_a, ids_b = S.sample_identities(0, [1] * 24), S.sample_identities(0, [2] * 24)
     ra = S.render(ids_a, S.sample_nuisance(0, [1] * 24, range(24)), 32)
     rb = S.render(ids_b, S.sample_nuisance(0, [2] * 24, range(24)), 32)
-    fa, fb = ra.to_uint8().permute(0, 3, 1, 2), rb.to_uint8().permute(0, 3, 1, 2)
+    fa, fb = ra.to_uint8(), rb.to_uint8()
     cfg = AutoencoderConfig(width=0.0625, resolution=32, steps=12, batch=8)
     model, hist = train_autoencoder(fa, fb, cfg, ra.mask, rb.mask, log_every=4)
     assert hist["loss_a"][-1] < hist["loss_a"][0] and hist["loss_b"][-1] < hist["loss_b"][0]

@@ -37,7 +37,7 @@ from faceid_lab.train.loop import speed_up, to_memory_format, use_channels_last
 def _faces():
     ra = S.render(S.sample_identities(0, [1] * 16), S.sample_nuisance(0, [1] * 16, range(16)), 32)
     rb = S.render(S.sample_identities(0, [2] * 16), S.sample_nuisance(0, [2] * 16, range(16)), 32)
-    return ra.to_uint8().permute(0, 3, 1, 2), rb.to_uint8().permute(0, 3, 1, 2), ra.mask, rb.mask
+    return ra.to_uint8(), rb.to_uint8(), ra.mask, rb.mask
 
 
 CFG = AutoencoderConfig(width=0.0625, resolution=32, steps=1, batch=8)

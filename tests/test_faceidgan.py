@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from conftest import PooledPixelJudge as PixelJudge
+from faceid_lab.evaluate import evaluate_faceid_gan
 from faceid_lab.metrics import frechet_distance
 from faceid_lab.models.identity import IdentityNet
 from faceid_lab.toy2d import ToyConfig, pull_table, toy_figure, train_toy
@@ -17,7 +18,6 @@ from faceid_lab.train.checkpoint import load_checkpoint
 from faceid_lab.train.faceidgan import (
     FaceIdGanConfig,
     classifier_loss,
-    evaluate_faceid_gan,
     identity_loss,
     make_classifier,
     synth_weight_at,
@@ -185,7 +185,7 @@ def test_two_n_probe_trains_a_2n_classifier_on_a_frozen_g(tiny):
     identity_net, pose_net, data = tiny
     p, _ = train_faceid_gan(data, identity_net, pose_net, _cfg("n"))
     G_before = [v.clone() for v in p.G.state_dict().values()]
-    from faceid_lab.train.faceidgan import two_n_probe
+    from faceid_lab.probe import two_n_probe
 
     out = two_n_probe(p, data, steps=3, batch=4, held_out=1, people=3)
     rows = {r["classifier"].split(" (")[0]: r for r in out["table"]}

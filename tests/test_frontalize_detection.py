@@ -39,7 +39,7 @@ def test_yaw_set_turns_each_person_and_keeps_the_true_frontal():
     from faceid_lab.data.datasets import TEST_IDENTITY_OFFSET
 
     want = S.render(S.sample_identities(0, [TEST_IDENTITY_OFFSET + 500]), S.Nuisance.reference(1), 32)
-    assert torch.allclose(ys.frontal[0], want.to_uint8().permute(0, 3, 1, 2)[0].float() / 255)
+    assert torch.allclose(ys.frontal[0], want.to_uint8()[0].float() / 255)
     assert YAWS == (0, 15, 30, 45, 60, 75)
 
 
@@ -146,10 +146,10 @@ def test_ci_profile_finds_the_shared_celeba_photos(monkeypatch):
 
     if not SHARED_CELEBA.is_dir():
         pytest.skip(f"{SHARED_CELEBA} is not here (CI has the shared photos beside the clone)")
-    shard = ci_real_shard(people=1)
+    shard = ci_real_shard("ci", people=1)
     assert shard is not None and len(Shard(shard).images) >= 10
     monkeypatch.setenv("FACEID_LAB_PROFILE", "cpu")
-    assert ci_real_shard() is None  # elsewhere real faces stay opt-in
+    assert ci_real_shard("cpu") is None  # elsewhere real faces stay opt-in
 
 
 def test_detection_findings_word_the_drop_across_generators():

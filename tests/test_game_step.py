@@ -13,6 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from faceid_lab.profiles import faceidgan_checkpoint_name
 from faceid_lab.train import faceidgan as game
 from faceid_lab.train.faceidgan import FaceIdGanConfig, build_players, synth_weight_at, train_faceid_gan
 
@@ -39,13 +40,13 @@ def _one_step(tiny_gan_world, monkeypatch, classifier: str, symmetric: bool):
     p.balance.k.fill_(K)
     before = copy.deepcopy(p)
     losses = []
-    update = game._update
+    update = game.update
 
-    def spy(loss, opt, scaler):
+    def spy(loss, opt, scaler, last=True):
         losses.append(loss.detach().clone())
-        update(loss, opt, scaler)
+        update(loss, opt, scaler, last)
 
-    monkeypatch.setattr(game, "_update", spy)
+    monkeypatch.setattr(game, "update", spy)
     batch = _batch(data, torch.Generator().manual_seed(0))
     values = game.faceid_gan_step(p, *batch, SYNTH_WEIGHT, contextlib.nullcontext(), None)
     return p, before, batch, losses, dict(zip(game.LOG_KEYS, values.tolist(), strict=True))
@@ -148,9 +149,9 @@ def test_g_weighs_its_l1_by_the_targets_features(tiny_gan_world, monkeypatch):
     assert data.target_parts is not None and data.target_parts.shape[0] == len(data.targets)
     cfg = FaceIdGanConfig(classifier="none", **CFG)
     p = build_players(cfg, identity_net, pose_net, 4, torch.device("cpu"), data)
-    before, losses, update = copy.deepcopy(p), [], game._update
-    monkeypatch.setattr(game, "_update", lambda loss, opt, scaler: (losses.append(loss.detach()),
-                                                                    update(loss, opt, scaler)))
+    before, losses, update = copy.deepcopy(p), [], game.update
+    monkeypatch.setattr(game, "update", lambda loss, opt, scaler, last=True: (losses.append(loss.detach()),
+                                                                              update(loss, opt, scaler, last)))
     batch = _batch(data, torch.Generator().manual_seed(0))
     weight = game.pixel_weights(data.target_parts[torch.arange(4) * 4], 5.0)
     game.faceid_gan_step(p, *batch, SYNTH_WEIGHT, contextlib.nullcontext(), None, weight)
@@ -177,5 +178,5 @@ def test_g_weighs_its_l1_by_the_targets_features(tiny_gan_world, monkeypatch):
 def test_a_later_config_field_at_its_default_keeps_old_checkpoint_names():
     cfg = FaceIdGanConfig(classifier="2n", **CFG)
     assert "feature_weight" not in game.stored_config(cfg)
-    named = game.checkpoint_name(cfg, 4, 16, "ci")
-    assert game.checkpoint_name(FaceIdGanConfig(classifier="2n", feature_weight=5.0, **CFG), 4, 16, "ci") != named
+    named = faceidgan_checkpoint_name(cfg, 4, 16, "ci")
+    assert faceidgan_checkpoint_name(FaceIdGanConfig(classifier="2n", feature_weight=5.0, **CFG), 4, 16, "ci") != named

@@ -10,8 +10,9 @@ from conftest import run_cli
 from faceid_lab import course
 from faceid_lab.data.datasets import SynthSplit, render_split
 from faceid_lab.judge import JUDGE_WORLD_SEED, load_synth_judge
+from faceid_lab.profiles import load_pose
 from faceid_lab.train.checkpoint import CheckpointError
-from faceid_lab.train.pose import PoseConfig, load_pose, pose_errors, pose_targets, predict_pose, train_pose
+from faceid_lab.train.pose import PoseConfig, pose_errors, pose_targets, predict_pose, train_pose
 
 
 def test_judge_is_trained_once_then_loaded():
@@ -40,7 +41,7 @@ def test_corrupt_judge_checkpoint_is_a_clear_error():
 
 def test_pose_regressor_learns_pose_from_ground_truth():
     r, _, _, nu = render_split(SynthSplit(0, 32, 24, "train"), 32)
-    images = r.to_uint8().permute(0, 3, 1, 2).contiguous()
+    images = r.to_uint8()
     net, history = train_pose(images, pose_targets(nu.to_vector()),
                               PoseConfig(width=8, steps=150, batch=64, warmup=10))
     assert history["loss"][-1] < history["loss"][0]
@@ -70,7 +71,7 @@ def test_evaluate_commands_report_json():
 
 
 def test_identity_network_train_or_load():
-    from faceid_lab.train.classifier import load_identity_net
+    from faceid_lab.profiles import load_identity_net
 
     net, history = load_identity_net("ci", progress=False)
     again, history2 = load_identity_net("ci", progress=False)

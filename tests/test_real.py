@@ -15,6 +15,7 @@ from faceid_lab.data import synthetic as S
 from faceid_lab.data.align import Aligner, dlib_available, template
 from faceid_lab.data.shards import Shard
 from faceid_lab.evaluate import alignment_error
+from faceid_lab.images import to_uint8_hwc
 from faceid_lab.judge import DlibJudge
 
 pytestmark = pytest.mark.skipif(not CELEBA.is_dir(), reason=f"{CELEBA} is not here (the shared test photos)")
@@ -170,7 +171,7 @@ def test_prepare_video_on_a_moving_synthfaces_head(tmp_path):
     n = 12
     ident = S.sample_identities(0, [3] * n)
     nu = S.Nuisance.reference(n).with_pose(torch.tensor([[y, 0.0, 0.0] for y in np.linspace(-40, 40, n)]))
-    frames = S.render(ident, nu, 128).to_uint8().numpy()
+    frames = to_uint8_hwc(S.render(ident, nu, 128).to_uint8())
     _write_video(tmp_path / "synth.mp4", frames)
     extracted = real.extract_frames(tmp_path / "synth.mp4", tmp_path / "frames")
     assert len(extracted) == n

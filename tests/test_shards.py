@@ -6,6 +6,7 @@ import torch
 
 from faceid_lab.data.datasets import FaceShardDataset, SynthSplit, make_synth_shard, render_split
 from faceid_lab.data.shards import Shard, ShardError, ShardWriter
+from faceid_lab.images import to_uint8_hwc
 
 
 def test_synth_shard_matches_in_memory_render(tmp_path):
@@ -13,7 +14,7 @@ def test_synth_shard_matches_in_memory_render(tmp_path):
     shard = make_synth_shard(tmp_path / "s", split, 32, block=5)
     r, labels, identity, nuisance = render_split(split, 32)
     assert len(shard) == 12 and shard.size == 32
-    assert np.array_equal(shard.images, r.to_uint8().numpy())
+    assert np.array_equal(shard.images, to_uint8_hwc(r.to_uint8()))
     assert np.array_equal(shard.labels, labels.numpy())
     assert np.allclose(shard.nuisance_params, nuisance.to_vector().numpy())
     assert shard.extra["num_identities"] == 4

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from ..images import from_hwc, to_float, to_uint8_hwc
 from . import synthetic as S
 from .shards import Shard, ShardWriter
 
@@ -110,7 +111,7 @@ def make_synth_shard(path: str | Path, split: SynthSplit, resolution: int = 64, 
             nuisance = S.sample_nuisance(split.seed, ids[a:b], imgs[a:b])
             r = S.render(identity, nuisance, resolution, device=device)
             writer.write(
-                images=r.to_uint8().cpu().numpy(),
+                images=to_uint8_hwc(r.to_uint8()),  # shards keep the layout of image files
                 labels=labels[a:b],
                 masks=(r.mask[:, 0] * 255 + 0.5).clamp(0, 255).to(torch.uint8).cpu().numpy(),
                 identity_params=identity.to_vector().numpy(),
@@ -146,7 +147,7 @@ class FaceShardDataset(Dataset):
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         k = int(self.indices[i])
-        image = torch.from_numpy(np.array(self.shard.images[k])).permute(2, 0, 1).float() / 255
+        image = to_float(from_hwc(np.array(self.shard.images[k:k + 1])))[0]
         if self.transform is not None:
             image = self.transform(image)
         item = {"image": image, "label": torch.tensor(int(self.shard.labels[k]))}
@@ -156,5 +157,5 @@ class FaceShardDataset(Dataset):
 
     def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
         """All images (N, 3, H, W) float and labels (N,) at once, for sets that fit in memory."""
-        images = torch.from_numpy(np.array(self.shard.images[self.indices])).permute(0, 3, 1, 2)
-        return images.float().div_(255), torch.from_numpy(np.array(self.shard.labels[self.indices]))
+        images = to_float(from_hwc(np.array(self.shard.images[self.indices])))
+        return images, torch.from_numpy(np.array(self.shard.labels[self.indices]))

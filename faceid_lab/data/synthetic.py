@@ -494,8 +494,8 @@ class Render:
     visible: torch.Tensor    # (B, 5) bool: the landmark is not hidden by another part
 
     def to_uint8(self) -> torch.Tensor:
-        """(B, H, W, 3) uint8, the storage format of shards."""
-        return (self.image.permute(0, 2, 3, 1) * 255 + 0.5).clamp(0, 255).to(torch.uint8)
+        """(B, 3, H, W) uint8: the package's storage convention (faceid_lab.images)."""
+        return (self.image * 255 + 0.5).clamp(0, 255).to(torch.uint8)
 
 
 def render(identity: Identity, nuisance: Nuisance, resolution: int = 64,

@@ -3,6 +3,8 @@
 import torch
 from torch import nn
 
+from ..images import to_float
+
 
 @torch.no_grad()
 def run_batched(net: nn.Module, images: torch.Tensor, batch: int = 256,
@@ -15,5 +17,5 @@ def run_batched(net: nn.Module, images: torch.Tensor, batch: int = 256,
     out = []
     for a in range(0, len(images), batch):
         x = images[a:a + batch].to(device)
-        out.append(net(x.float() / 255 if x.dtype == torch.uint8 else x.float()).float().cpu())
+        out.append(net(to_float(x)).float().cpu())
     return torch.cat(out)

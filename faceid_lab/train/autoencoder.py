@@ -19,12 +19,12 @@ from torch import nn
 
 from ..data.augment import random_warp
 from ..errors import check_training_config
+from ..images import to_float
 from ..metrics import ssim
 from ..models.autoencoder import FaceSwapAutoencoder
-from .checkpoint import TrainCheckpoint
 from .classifier import batch_indices
 from .distributed import SINGLE, Dist, wrap
-from .loop import TrainLog, amp_context, speed_up, to_memory_format, update, use_channels_last
+from .loop import TrainLog, amp_context, resume_run, speed_up, to_memory_format, update, use_channels_last
 
 
 @dataclass
@@ -47,11 +47,9 @@ class AutoencoderConfig:
 def _batch(faces: torch.Tensor, masks: torch.Tensor | None, step: int, cfg: AutoencoderConfig, salt: int,
            device: torch.device) -> torch.Tensor:
     idx = batch_indices(step, len(faces), cfg.batch, cfg.seed * 7 + salt)
-    x = faces[idx].to(device, non_blocking=True)
-    x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
+    x = to_float(faces[idx], device)
     if masks is not None:
-        m = masks[idx].to(device, non_blocking=True)
-        m = m.float() / 255 if m.dtype == torch.uint8 else m.float()
+        m = to_float(masks[idx], device)
         x = torch.cat([x, m.reshape(len(idx), 1, *x.shape[-2:])], 1)
     return x
 
@@ -65,6 +63,26 @@ class BothPeople(nn.Module):
 
     def forward(self, x_a: torch.Tensor, x_b: torch.Tensor):
         return self.model(x_a, "A"), self.model(x_b, "B")
+
+
+def autoencoder_step(both: nn.Module, opt: torch.optim.Optimizer, pairs: list[tuple[torch.Tensor, torch.Tensor]],
+                     cfg: AutoencoderConfig, use_masks: bool, autocast, scaler,
+                     channels_last: bool = False) -> torch.Tensor:
+    """One step of the 1.5 autoencoders: `pairs` = [(warped, target)] for A then B, each (B, 3 or 4,
+    R, R) (the 4th channel the mask). Each person's loss is MAE + ssim_weight x (1 - SSIM) on the
+    face (+ mask_weight x L1 on the mask); one update of the shared encoder and both decoders on
+    their sum. Returns (loss_a, loss_b) on the device."""
+    with autocast:
+        outputs = both(*(to_memory_format(warped[:, :3], channels_last) for warped, _ in pairs))
+    losses = []
+    for (face, mask), (_, target) in zip(outputs, pairs, strict=True):
+        face = face.float()
+        loss = F.l1_loss(face, target[:, :3]) + cfg.ssim_weight * (1 - ssim(face, target[:, :3]))
+        if use_masks and mask is not None:
+            loss = loss + cfg.mask_weight * F.l1_loss(mask.float(), target[:, 3:])
+        losses.append(loss)
+    update(losses[0] + losses[1], opt, scaler)
+    return torch.stack([loss.detach() for loss in losses])
 
 
 def train_autoencoder(faces_a: torch.Tensor, faces_b: torch.Tensor, cfg: AutoencoderConfig,
@@ -87,16 +105,11 @@ def train_autoencoder(faces_a: torch.Tensor, faces_b: torch.Tensor, cfg: Autoenc
     model = FaceSwapAutoencoder(cfg.width, cfg.resolution, cfg.mask).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
     autocast, scaler = amp_context(device)
-    history = {"step": [], "loss_a": [], "loss_b": [], "seconds": 0.0}
-    ckpt, start = None, 0
-    if checkpoint is not None:
-        ckpt = TrainCheckpoint(checkpoint, kind="faceswap-autoencoder", config=asdict(cfg),
-                               modules={"model": model}, optimizers={"opt": opt}, scaler=scaler,
-                               save_every_s=save_every_s, save_every_steps=save_every_steps)
-        start = ckpt.resume()
-        history = ckpt.extra.get("history", history)
-        if ckpt.finished:
-            return model.eval(), history
+    ckpt, start, history = resume_run(checkpoint, "faceswap-autoencoder", asdict(cfg), {"model": model}, {"opt": opt},
+                                      {"step": [], "loss_a": [], "loss_b": [], "seconds": 0.0}, scaler,
+                                      save_every_s, save_every_steps)
+    if ckpt is not None and ckpt.finished:
+        return model.eval(), history
     use_masks = cfg.mask and masks_a is not None and masks_b is not None
     gen = torch.Generator().manual_seed(cfg.seed)
     log = TrainLog(history, ("loss_a", "loss_b"), cfg.steps, start, log_every, ckpt if dist.main else None,
@@ -110,15 +123,5 @@ def train_autoencoder(faces_a: torch.Tensor, faces_b: torch.Tensor, cfg: Autoenc
             x = _batch(faces, masks if use_masks else None, step, cfg, salt, device)  # the global batch
             warped, target = random_warp(x, cfg.warp_strength, generator=gen)
             pairs.append((warped[rows], target[rows]))                                  # this rank's share
-        with autocast:
-            outputs = both(*(to_memory_format(warped[:, :3], channels_last) for warped, _ in pairs))
-        losses = []
-        for (face, mask), (_, target) in zip(outputs, pairs, strict=True):
-            face = face.float()
-            loss = F.l1_loss(face, target[:, :3]) + cfg.ssim_weight * (1 - ssim(face, target[:, :3]))
-            if use_masks and mask is not None:
-                loss = loss + cfg.mask_weight * F.l1_loss(mask.float(), target[:, 3:])
-            losses.append(loss)
-        update(losses[0] + losses[1], opt, scaler)
-        log.step(step + 1, torch.stack(losses), model)
+        log.step(step + 1, autoencoder_step(both, opt, pairs, cfg, use_masks, autocast, scaler, channels_last), model)
     return model.eval(), log.finish()

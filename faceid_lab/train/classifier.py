@@ -18,11 +18,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import check_training_config
+from ..images import to_float
 from ..models import run_batched
 from ..models.identity import IdentityNet
-from .checkpoint import TrainCheckpoint
 from .distributed import SINGLE, Dist, wrap
-from .loop import TrainLog, amp_context, resident, speed_up, to_memory_format, update, use_channels_last
+from .loop import TrainLog, amp_context, resident, resume_run, speed_up, to_memory_format, update, use_channels_last
 
 
 @dataclass
@@ -77,6 +77,18 @@ class Classify(nn.Module):
         return self.net.logits(self.net.features(x), labels)
 
 
+def classifier_step(classify: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
+                    cfg: ClassifierConfig, autocast, scaler) -> torch.Tensor:
+    """One step of the identity network's game: faces x (B, 3, R, R) in [0, 1], labels y (B,) ->
+    cross-entropy (label smoothing) on the logits, one update. Returns (loss, accuracy) on the device."""
+    with autocast:
+        logits = classify(x, y).float()
+    loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+    update(loss, opt, scaler)
+    hits = (logits.detach().argmax(1) == y).float().mean()  # no host sync inside the step
+    return torch.stack([loss.detach(), hits])
+
+
 def train_classifier(images: torch.Tensor, labels: torch.Tensor, cfg: ClassifierConfig,
                      checkpoint: str | Path | None = None, device: str | torch.device = "cpu",
                      save_every_s: float = 120.0, save_every_steps: int | None = None,
@@ -101,17 +113,11 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, cfg: Classifier
     net = build_classifier(cfg).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     autocast, scaler = amp_context(device)
-    history = {"step": [], "loss": [], "accuracy": [], "seconds": 0.0}
-    ckpt = None
-    start = 0
-    if checkpoint is not None:
-        ckpt = TrainCheckpoint(checkpoint, kind="identity-classifier", config=asdict(cfg),
-                               modules={"net": net}, optimizers={"opt": opt}, scaler=scaler,
-                               save_every_s=save_every_s, save_every_steps=save_every_steps)
-        start = ckpt.resume()
-        history = ckpt.extra.get("history", history)
-        if ckpt.finished:
-            return net.eval(), history
+    ckpt, start, history = resume_run(checkpoint, "identity-classifier", asdict(cfg), {"net": net}, {"opt": opt},
+                                      {"step": [], "loss": [], "accuracy": [], "seconds": 0.0}, scaler,
+                                      save_every_s, save_every_steps)
+    if ckpt is not None and ckpt.finished:
+        return net.eval(), history
 
     n = len(labels)
     labels = labels.to(device)
@@ -125,8 +131,7 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, cfg: Classifier
                    device)
     for step in range(start, cfg.steps):
         idx = batch_indices(step, n, cfg.batch, cfg.seed)  # the global batch of step s
-        x = images[idx.to(images.device)].to(device, non_blocking=True)
-        x = x.float() / 255 if x.dtype == torch.uint8 else x
+        x = to_float(images[idx.to(images.device)], device)
         y = labels[idx.to(device)]
         if cfg.flip:
             flip = torch.rand(len(idx)) < 0.5                  # torch RNG: the same on every rank, restored on resume
@@ -134,12 +139,7 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, cfg: Classifier
         x, y = to_memory_format(x[rows], channels_last), y[rows]  # this rank's share
         for group in opt.param_groups:
             group["lr"] = lr_at(step, cfg)
-        with autocast:
-            logits = classify(x, y).float()
-        loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
-        update(loss, opt, scaler)
-        hits = (logits.detach().argmax(1) == y).float().mean()  # rank 0's share; no host sync inside the step
-        log.step(step + 1, torch.stack([loss.detach(), hits]))
+        log.step(step + 1, classifier_step(classify, opt, x, y, cfg, autocast, scaler))  # rank 0's share
         if max_seconds is not None and time.perf_counter() - began > max_seconds and step + 1 < cfg.steps:
             return net.eval(), log.stop(step + 1)
     history = log.finish()
@@ -159,50 +159,3 @@ def predict(net: IdentityNet, images: torch.Tensor, batch: int = 256,
     """Predicted class (N,) for images."""
     return torch.cat([net.logits(f.to(device)).argmax(1).cpu()
                       for f in embed(net, images, batch, device).split(batch)])
-
-
-# The course's identity network (notebook 02; G's identity features in notebook 03): trained on
-# the course world's training identities (seed 0), width 24: not the judge (its own world, width 32).
-IDENTITY_BUDGETS = {
-    "ci": {"identities": 16, "images_per_identity": 12, "steps": 30, "width": 16, "batch": 64},
-    "cpu": {"identities": 300, "images_per_identity": 40, "steps": 1000, "width": 24, "batch": 128},
-    "gpu": {"identities": 2000, "images_per_identity": 60, "steps": 15000, "width": 32, "batch": 256},
-}
-IDENTITY_RESOLUTION = 64
-
-
-def identity_config(profile: str | None = None, **overrides) -> ClassifierConfig:
-    """The ClassifierConfig of a profile's identity network."""
-    from dataclasses import replace
-
-    from .. import course
-
-    b = IDENTITY_BUDGETS[profile or course.profile()]
-    return replace(ClassifierConfig(num_classes=b["identities"], width=b["width"], steps=b["steps"], batch=b["batch"]),
-                   **overrides)
-
-
-def load_identity_net(profile: str | None = None, device: str | torch.device = "cpu", progress: bool = True,
-                      save_every_s: float = 120.0, **overrides) -> tuple[IdentityNet, dict]:
-    """Train-or-load the course's identity network of a profile
-    (FACEID_LAB_HOME/checkpoints/identity_<profile>[_margin].pt): (net in eval mode, history)."""
-    from .. import course
-    from ..data.datasets import SynthSplit, render_split
-    from .checkpoint import checkpoint_finished
-
-    profile = profile or course.profile()
-    cfg = identity_config(profile, **overrides)
-    b = IDENTITY_BUDGETS[profile]
-    suffix = f"_margin{cfg.margin:g}" if cfg.margin else ""
-    path = course.path("checkpoints", f"identity_{profile}{suffix}.pt")
-    if checkpoint_finished(path):  # train_classifier only loads the weights: skip rendering
-        images = torch.zeros(1, 3, IDENTITY_RESOLUTION, IDENTITY_RESOLUTION, dtype=torch.uint8)
-        labels = torch.zeros(1, dtype=torch.long)
-    else:
-        r, labels, _, _ = render_split(SynthSplit(0, b["identities"], b["images_per_identity"], "train"),
-                                       IDENTITY_RESOLUTION)
-        images = r.to_uint8().permute(0, 3, 1, 2).contiguous()
-    net, history = train_classifier(images, labels, cfg, checkpoint=path, device=device, progress=progress,
-                                    save_every_s=save_every_s)
-    net.requires_grad_(False)
-    return net, history

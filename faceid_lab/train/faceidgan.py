@@ -36,20 +36,19 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..errors import check_training_config
+from ..images import to_float
 from ..models.gan import BeganDiscriminator, Generator
 from ..models.identity import IdentityNet
 from ..models.pose import POSE_SCALE, PoseNet
-from .checkpoint import TrainCheckpoint
 from .classifier import batch_indices
 from .distributed import SINGLE, Dist, mean_across, wrap
-from .gan import BeganBalance, GanData, _u8
-from .loop import TrainLog, amp_context, resident, speed_up, to_memory_format, use_channels_last
+from .gan import BeganBalance, GanData
+from .loop import TrainLog, amp_context, resident, resume_run, speed_up, to_memory_format, update, use_channels_last
 
 CLASSIFIERS = ("none", "frozen", "real", "n", "2n")
 VARIANT_LABELS = {  # what each row of a comparison is
@@ -103,16 +102,6 @@ class FaceIdGanConfig:
             self.symmetric = True   # a frozen C is the identity network: f_id is the same either way
 
 
-# The notebooks' and the CLI's budgets, so `faceid-lab train faceidgan` pre-trains exactly the
-# checkpoints that notebooks 04-08 load. identities / sources / targets: GanData (notebook 03);
-# test_identities: unseen people for the judge (2 photos each).
-FACEIDGAN_BUDGETS = {
-    "ci": dict(identities=8, sources=2, targets=4, width=8, batch=8, steps=20, test_identities=6),
-    "cpu": dict(identities=2000, sources=2, targets=4, width=16, batch=16, steps=3000, test_identities=100),
-    "gpu": dict(identities=5000, sources=4, targets=8, width=64, batch=128, steps=20000, test_identities=200),
-}
-
-
 # Fields added after checkpoints were shared: each enters a checkpoint's config (and so its name)
 # only when it differs from its default here, so every earlier checkpoint still loads.
 LATER_DEFAULTS = {"feature_weight": 1.0}
@@ -132,26 +121,6 @@ def pixel_weights(parts: torch.Tensor, feature_weight: float) -> torch.Tensor:
     ids = torch.tensor([PART_NAMES.index(n) for n in FEATURE_PARTS], device=parts.device)
     w = torch.where(torch.isin(parts.long(), ids), feature_weight, 1.0)[:, None].float()
     return w / w.mean(dim=(1, 2, 3), keepdim=True)
-
-
-def faceidgan_config(classifier: str, profile: str | None = None, symmetric: bool = True,
-                     **overrides) -> FaceIdGanConfig:
-    """The FaceIdGanConfig of a profile's budget for one variant."""
-    from .. import course
-
-    b = FACEIDGAN_BUDGETS[profile or course.profile()]
-    budget = {"width": b["width"], "batch": b["batch"], "steps": b["steps"]}
-    return FaceIdGanConfig(classifier=classifier, symmetric=symmetric, **(budget | overrides))
-
-
-def faceidgan_data(identity_net: IdentityNet, pose_net: PoseNet, profile: str | None = None) -> GanData:
-    """The training people of a profile: wild sources and studio targets (notebook 03's GanData)."""
-    from .. import course
-    from .gan import make_gan_data
-
-    b = FACEIDGAN_BUDGETS[profile or course.profile()]
-    return make_gan_data(identity_net, pose_net, seed=0, identity_indices=np.arange(b["identities"]),
-                         sources_per_identity=b["sources"], targets_per_identity=b["targets"])
 
 
 def two_n_labels(labels: torch.Tensor, synthesized: torch.Tensor, num_identities: int) -> torch.Tensor:
@@ -271,21 +240,16 @@ def build_players(cfg: FaceIdGanConfig, identity_net: IdentityNet, pose_net: Pos
             imprint_head(C, torch.cat([data.sources, data.targets]),
                          torch.cat([data.source_labels, data.target_labels]), num_identities)
     adam = dict(lr=cfg.lr, betas=(0.5, 0.999))
+    trained_c = C is not None and cfg.classifier != "frozen"
     return Players(
-        G, D, C, identity_net.to(device).eval().requires_grad_(False), pose_net.to(device).eval().requires_grad_(False),
-        BeganBalance().to(device), torch.optim.Adam(G.parameters(), **adam), torch.optim.Adam(D.parameters(), **adam),
-        torch.optim.Adam(C.parameters(), lr=cfg.c_lr, betas=(0.5, 0.999))
-        if C is not None and cfg.classifier != "frozen" else None, num_identities,
-        cfg, POSE_SCALE.to(device))
+        G=G, D=D, C=C, identity_net=identity_net.to(device).eval().requires_grad_(False),
+        pose_net=pose_net.to(device).eval().requires_grad_(False), balance=BeganBalance().to(device),
+        opt_g=torch.optim.Adam(G.parameters(), **adam), opt_d=torch.optim.Adam(D.parameters(), **adam),
+        opt_c=torch.optim.Adam(C.parameters(), lr=cfg.c_lr, betas=(0.5, 0.999)) if trained_c else None,
+        num_identities=num_identities, cfg=cfg, pose_scale=POSE_SCALE.to(device))
 
 
 LOG_KEYS = ("r_real", "r_fake", "k", "M", "pose", "l1", "id", "c_loss", "c_fooled")
-
-
-def _update(loss: torch.Tensor, opt: torch.optim.Optimizer, scaler) -> None:
-    opt.zero_grad(set_to_none=True)
-    (scaler.scale(loss) if scaler else loss).backward()
-    scaler.step(opt) if scaler else opt.step()
 
 
 def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
@@ -309,7 +273,7 @@ def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
             both = torch.cat([real, fake.detach()])                           # (2B, 3, R, R)
             errors = (both - p.train_D(both)).abs().flatten(1).mean(1).float()  # (2B,) R(x) per face
         r_real, r_fake_d = errors[:B].mean(), errors[B:].mean()
-        _update(r_real - p.balance.k * r_fake_d, p.opt_d, scaler)
+        update(r_real - p.balance.k * r_fake_d, p.opt_d, scaler, last=False)
     # C: name every real face; name the synthesized ones as i (N) or as N + i (2N)
     zero = torch.zeros((), device=real.device)
     c_loss, c_fooled = zero, zero
@@ -324,7 +288,7 @@ def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
             # a real-only C never learns from G's faces (it still scores them, for c_fooled)
             c_loss = classifier_loss(logits_real, labels_real, logits_fake, labels_fake,
                                      0.0 if cfg.classifier == "real" else synth_weight)
-            _update(c_loss, p.opt_c, scaler)
+            update(c_loss, p.opt_c, scaler, last=False)
             # how often C takes a synthesized face for the real person: G's score against C
             c_fooled = (logits_fake.argmax(1) == labels).float().mean()
     # G: fool D, keep the person (C's features), show P the target pose, look like the studio photo.
@@ -343,11 +307,9 @@ def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
         l1 = (fake.float() - real).abs()                                         # (B, 3, R, R)
         l1 = (l1 * pixel_weight).mean() if pixel_weight is not None else l1.mean()
         loss_g = r_fake + cfg.pose_weight * pose_err + cfg.recon_weight * l1 + cfg.id_weight * id_err
-        _update(loss_g, p.opt_g, scaler)
+        update(loss_g, p.opt_g, scaler)  # the step's last update: the scaler moves after it
         for m in judges:
             m.requires_grad_(True)
-    if scaler:
-        scaler.update()
     # every rank moves k by the whole batch's errors, so k stays the same everywhere
     r = mean_across(p.dist, torch.stack([r_real.detach(), r_fake.detach()]))
     measure = p.balance.update(r[0], r[1], cfg.gamma, cfg.lambda_k)
@@ -378,24 +340,14 @@ def train_faceid_gan(data: GanData, identity_net: IdentityNet, pose_net: PoseNet
     resuming = checkpoint is not None and Path(checkpoint).exists()   # C's head comes from the file: no imprint
     p = build_players(cfg, identity_net, pose_net, num_identities, device, None if resuming else data)
     autocast, scaler = amp_context(device)
-    history: dict = {"step": [], **{k: [] for k in LOG_KEYS}, "seconds": 0.0}
-    ckpt, start = None, 0
-    if checkpoint is not None:
-        modules = {"G": p.G, "D": p.D, "balance": p.balance}
-        optimizers = {"opt_g": p.opt_g, "opt_d": p.opt_d}
-        if p.C is not None:
-            modules["C"] = p.C
-            if p.opt_c is not None:
-                optimizers["opt_c"] = p.opt_c
-        ckpt = TrainCheckpoint(checkpoint, kind="faceid-gan",
-                               config={**stored_config(cfg), "identities": num_identities}, modules=modules,
-                               optimizers=optimizers, scaler=scaler, save_every_s=save_every_s,
-                               save_every_steps=save_every_steps)
-        p.checkpoint = Path(checkpoint)
-        start = ckpt.resume()
-        history = ckpt.extra.get("history", history)
-        if ckpt.finished:
-            return _eval(p), history
+    modules = {"G": p.G, "D": p.D, "balance": p.balance} | ({"C": p.C} if p.C is not None else {})
+    optimizers = {"opt_g": p.opt_g, "opt_d": p.opt_d} | ({"opt_c": p.opt_c} if p.opt_c is not None else {})
+    ckpt, start, history = resume_run(checkpoint, "faceid-gan", {**stored_config(cfg), "identities": num_identities},
+                                      modules, optimizers, {"step": [], **{k: [] for k in LOG_KEYS}, "seconds": 0.0},
+                                      scaler, save_every_s, save_every_steps)
+    p.checkpoint = Path(checkpoint) if checkpoint is not None else None
+    if ckpt is not None and ckpt.finished:
+        return _eval(p), history
     for m in (p.G, p.D, p.C, p.pose_net):  # P too: G's step runs it forward and backward (in place)
         if m is not None:
             speed_up(m, channels_last, compile)
@@ -417,7 +369,7 @@ def train_faceid_gan(data: GanData, identity_net: IdentityNet, pose_net: PoseNet
         take = (labels * data.per_identity + pick)[rows].to(all_sources.device)
         sources = all_sources[take]                                                 # (b, 3, R, R) wild photo
         real = all_targets[idx[rows].to(all_targets.device)]                        # (b, 3, R, R) studio photo
-        sources, real = (to_memory_format(_u8(x, device), channels_last) for x in (sources, real))
+        sources, real = (to_memory_format(to_float(x, device), channels_last) for x in (sources, real))
         weight = None
         if cfg.feature_weight != 1.0:
             if data.target_parts is None:
@@ -476,199 +428,4 @@ def _eval(p: Players) -> Players:
     p.D.eval()
     return p
 
-
-def checkpoint_name(cfg: FaceIdGanConfig, people: int, targets: int, profile: str) -> str:
-    """faceidgan_<classifier>[-nosym]_<profile>_<fingerprint of the config and the data's size>.pt"""
-    from .checkpoint import config_fingerprint
-
-    spec = {**stored_config(cfg), "people": people, "targets": targets}
-    return f"faceidgan_{variant_name(cfg.classifier, cfg.symmetric)}_{profile}_{config_fingerprint(spec)[:10]}.pt"
-
-
-def train_faceid_gan_or_load(data: GanData, identity_net: IdentityNet, pose_net: PoseNet, cfg: FaceIdGanConfig,
-                             profile: str | None = None, **kwargs) -> tuple[Players, dict]:
-    """train_faceid_gan with its checkpoint at FACEID_LAB_HOME/checkpoints/faceidgan_<classifier>_<profile>_<config>.pt:
-    a finished run is loaded, an unfinished one resumes, another config is another run."""
-    from .. import course
-
-    profile = profile or course.profile()
-    people = int(data.target_labels.max()) + 1
-    path = course.path("checkpoints", checkpoint_name(cfg, people, len(data.targets), profile))
-    return train_faceid_gan(data, identity_net, pose_net, cfg, checkpoint=path, **kwargs)
-
-
-def ablation_rows(verdicts: dict[str, dict]) -> list[dict]:
-    """One row per variant of `judge_generator` verdicts (plus Frechet distance), for the table."""
-    rows = []
-    for name, v in verdicts.items():
-        pose = v["pose_error_deg"]
-        rows.append({"variant": name, "judge id similarity": v["id_similarity"], "top-1": v["id_top1"],
-                     "pose error (yaw/pitch/roll deg)": "/".join(f"{pose[k]:.1f}" for k in ("yaw", "pitch", "roll")),
-                     "Frechet (judge)": v.get("frechet_judge", float("nan")),
-                     "L1": v["l1_to_truth"], "SSIM": v["ssim_to_truth"]})
-    return rows
-
-
-def evaluate_faceid_gan(players: Players, judge, identities: int = 100,
-                        per_identity: int = 2, seed: int = 0) -> dict:
-    """The judge's verdict on G for unseen people (`gan.judge_generator`: identity similarity,
-    top-1, pose error, L1 / SSIM to the truth), plus image quality as the Frechet distance
-    between the judge's features of G's outputs and of real studio photos of the same people."""
-    from ..metrics import frechet_distance
-    from .gan import judge_generator, run_generator_test
-
-    test = run_generator_test(players.G, players.identity_features, players.pose_net, identities=identities,
-                              per_identity=per_identity, seed=seed, resolution=players.cfg.resolution)
-    verdict = judge_generator(test, judge, players.pose_net)
-    verdict["frechet_judge"] = frechet_distance(judge.embed(test.outputs), judge.embed(test.targets))
-    return verdict
-
-
-def load_faceid_gan(classifier: str = "2n", profile: str | None = None, symmetric: bool = True,
-                    device: str | torch.device = "cpu", progress: bool = False, dist: Dist = SINGLE,
-                    compile: bool = False, save_every_s: float = 120.0, **overrides) -> tuple[Players, dict]:
-    """Train-or-load one variant at a profile's budget, from nothing but the profile: the identity
-    network and P (train-or-load too), the training people, then FaceID-GAN's players.
-    This is what `faceid-lab train faceidgan` and the notebooks share. Under torchrun, rank 0
-    trains-or-loads the identity network and P alone while the others wait, then all load them."""
-    from .. import course
-    from .checkpoint import checkpoint_finished
-    from .classifier import load_identity_net
-    from .distributed import barrier
-    from .pose import load_pose
-
-    profile = profile or course.profile()
-    if not dist.main:
-        barrier(dist)  # wait for rank 0's identity network and P
-    identity_net, _ = load_identity_net(profile, device=device, progress=progress and dist.main,
-                                        save_every_s=save_every_s)
-    pose_net = load_pose(profile, device, progress=progress and dist.main, save_every_s=save_every_s)
-    if dist.main:
-        barrier(dist)
-    cfg = faceidgan_config(classifier, profile, symmetric, **overrides)
-    b = FACEIDGAN_BUDGETS[profile]
-    path = course.path("checkpoints", checkpoint_name(cfg, b["identities"], b["identities"] * b["targets"], profile))
-    if checkpoint_finished(path):  # loading only: no need to render the training people
-        return train_faceid_gan(_size_only(b["identities"]), identity_net, pose_net, cfg, checkpoint=path,
-                                device=device)
-    data = faceidgan_data(identity_net, pose_net, profile)
-    return train_faceid_gan(data, identity_net, pose_net, cfg, checkpoint=path, device=device, progress=progress,
-                            dist=dist, compile=compile, save_every_s=save_every_s)
-
-
-def _size_only(people: int) -> GanData:
-    """A GanData that only says how many people there are (for loading a finished run)."""
-    empty = torch.zeros(0, 3, 1, 1, dtype=torch.uint8)
-    return GanData(empty, torch.zeros(0, 256), torch.zeros(0, dtype=torch.long), empty, torch.zeros(0, 7),
-                   torch.zeros(0, 7), torch.tensor([people - 1]), 1)
-
-
-class FaceIdGanPreview:
-    """An `on_log` callback: unseen people's wild photo, G's face in the studio target's pose, the
-    true studio photo (rows), and the curves (BEGAN's M and k, G's identity loss, C's loss),
-    updated in place. f_id is recomputed each time: with symmetry it moves as C learns."""
-
-    def __init__(self, pose_net: PoseNet, count: int = 8, seed: int = 0):
-        from IPython.display import display
-
-        from ..data.datasets import TEST_IDENTITY_OFFSET
-        from .gan import features, render_photos
-
-        ids = TEST_IDENTITY_OFFSET + np.arange(count)
-        src, _ = render_photos(seed, ids, np.full(count, 7), False)
-        tgt, _ = render_photos(seed, ids, np.full(count, 7), True)
-        self.sources, self.targets = src.float() / 255, tgt.float() / 255
-        self.f_pose = features(pose_net, self.targets) / POSE_SCALE
-        self.images = display(None, display_id=True)
-        self.curves = display(None, display_id=True)
-
-    def __call__(self, step: int, history: dict, players: Players) -> None:
-        from ..viz import image_grid
-        from ..viz.curves import line_chart
-        from .gan import generate
-
-        out = generate(players.G, players.identity_features(self.sources), self.f_pose)
-        self.images.update(image_grid(torch.cat([self.sources, out, self.targets]), len(out), scale=2,
-                                      row_labels=["source", f"G @ {step}", "truth"]))
-        series = {"M (convergence)": history["M"], "k": history["k"], "pose loss": history["pose"]}
-        if players.C is not None:
-            series |= {"identity loss (1 - cos)": history["id"], "C loss": history["c_loss"]}
-        self.curves.update(line_chart(history["step"], series, title=f"FaceID-GAN training, step {step}"))
-
-
-class ClassifierLogits(nn.Module):
-    """C as a plain classifier: face (B, 3, R, R) -> logits (B, classes)."""
-
-    def __init__(self, C: IdentityNet):
-        super().__init__()
-        self.C = C
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.C.logits(self.C.features(x))
-
-
-def two_n_probe(players: Players, data: GanData, two_n_labels_fn: Callable = two_n_labels,
-                classifier_loss_fn: Callable = classifier_loss, steps: int = 300, batch: int = 16,
-                held_out: int = 2, people: int = 500, seed: int = 0) -> dict:
-    """Notebook 05's experiment: what does a 2N-class C see in a trained G's faces?
-
-    Trains a fresh 2N-class C (the identity network with a new head) for `steps` on real studio
-    photos and G's faces of the training people (G frozen), with the given label and loss
-    functions, then asks it, and the game's own C, about `held_out` new photos per person of the
-    first `people` people and G's faces made from them. Returns {"table": rows, "c_2n": C}."""
-    from ..data.datasets import HELDOUT_IMAGE_OFFSET
-    from ..models import run_batched
-    from .gan import features, generate, render_photos
-
-    device = next(players.G.parameters()).device
-    n = players.num_identities
-    C2 = make_classifier(players.identity_net, 2 * n, seed).to(device)
-    imprint_head(C2, torch.cat([data.sources, data.targets]), torch.cat([data.source_labels, data.target_labels]), n)
-    opt = torch.optim.Adam(C2.parameters(), lr=players.cfg.c_lr, betas=(0.5, 0.999))
-    players.G.eval()
-    for step in range(steps):
-        idx = batch_indices(step, len(data.targets), batch, seed + 1)
-        gen = torch.Generator().manual_seed(seed * 7919 + step)
-        labels = data.target_labels[idx]
-        sources = _u8(data.sources[labels * data.per_identity + torch.randint(data.per_identity, (len(idx),),
-                                                                              generator=gen)], device)
-        real = _u8(data.targets[idx], device)
-        with torch.no_grad():
-            fake = players.G(players.f_id(sources), data.f_pose[idx].to(device),
-                             torch.randn(len(idx), players.cfg.z_dim, generator=gen).to(device))
-        labels = labels.to(device)
-        logits = C2.logits(C2.features(torch.cat([real, fake])))
-        fake_labels = two_n_labels_fn(labels, torch.ones_like(labels, dtype=torch.bool), n)
-        loss = classifier_loss_fn(logits[:len(idx)], labels, logits[len(idx):], fake_labels, 1.0)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    # held-out photos of training people, and G's faces from them
-    people = min(people, n)
-    person = np.repeat(np.arange(people), held_out)
-    photos = HELDOUT_IMAGE_OFFSET + np.tile(np.arange(held_out), people)
-    # faceidgan_data's people are SynthFaces identities 0 .. N-1, so person p is identity p
-    wild, _ = render_photos(seed, person, photos, False, players.cfg.resolution)
-    studio, _ = render_photos(seed, person, photos, True, players.cfg.resolution)
-    fakes = generate(players.G, players.identity_features(wild), features(players.pose_net, studio) / POSE_SCALE,
-                     seed=seed)
-    truth = torch.from_numpy(person)
-
-    def verdict(C: IdentityNet, images: torch.Tensor) -> torch.Tensor:
-        return run_batched(ClassifierLogits(C), images).argmax(1)
-
-    rows = []
-    for name, C in (("N-class C (the game's, notebook 04)", players.C), ("2N-class C (trained here)", C2)):
-        if C is None:
-            continue
-        on_real, on_fake = verdict(C, studio), verdict(C, fakes)
-        two_n = C.head.out_features == 2 * n
-        nan = float("nan")
-        rows.append({
-            "classifier": name, "real photos called real i": (on_real == truth).float().mean().item(),
-            "G's faces called real i": (on_fake == truth).float().mean().item(),
-            "G's faces called synthesized i": (on_fake == truth + n).float().mean().item() if two_n else nan,
-            "real photos called synthesized (anyone)": (on_real >= n).float().mean().item() if two_n else nan,
-            "G's faces called synthesized (anyone)": (on_fake >= n).float().mean().item() if two_n else nan})
-    return {"table": rows, "c_2n": C2.eval()}
 

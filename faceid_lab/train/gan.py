@@ -23,12 +23,12 @@ from torch import nn
 
 from ..data import synthetic as S
 from ..errors import check_training_config
+from ..images import to_float
 from ..models import run_batched
 from ..models.gan import BeganDiscriminator, Generator
 from ..models.pose import POSE_SCALE, PoseNet
-from .checkpoint import TrainCheckpoint
 from .classifier import batch_indices
-from .loop import TrainLog, amp_context
+from .loop import TrainLog, amp_context, resume_run, update
 
 STUDIO_IMAGE_OFFSET = 3_000_000  # studio photos use their own image indices: never a wild photo's pose
 
@@ -91,7 +91,7 @@ def render_photos_with_parts(seed: int, identity_indices: np.ndarray, image_indi
           else S.sample_nuisance(seed, identity_indices, image_indices))
     r = S.render(ids, nu, resolution, device=device)
     truth = torch.cat([nu.pose, nu.expression], 1).float()
-    return r.to_uint8().permute(0, 3, 1, 2).contiguous().cpu(), truth, r.parts.cpu()
+    return r.to_uint8().cpu(), truth, r.parts.cpu()
 
 
 features = run_batched  # a frozen network's outputs (identity features, P's readings) for many images
@@ -131,9 +131,52 @@ class BeganBalance(nn.Module):
         return r_real + (gamma * r_real - r_fake).abs()
 
 
-def _u8(x: torch.Tensor, device: torch.device) -> torch.Tensor:
-    x = x.to(device, non_blocking=True)
-    return x.float() / 255 if x.dtype == torch.uint8 else x.float()
+@dataclass
+class PoseGan:
+    """Notebook 03's players: G and D with BEGAN's balance, their optimisers, and P (frozen)."""
+
+    G: Generator
+    D: BeganDiscriminator
+    balance: BeganBalance
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    pose_net: PoseNet
+    pose_scale: torch.Tensor  # POSE_SCALE on the device: P's outputs / pose_scale = f_pose
+
+
+def build_pose_gan(cfg: GanConfig, pose_net: PoseNet, device: torch.device) -> PoseGan:
+    torch.manual_seed(cfg.seed)
+    G = Generator(cfg.width, cfg.resolution, cfg.z_dim).to(device)
+    D = BeganDiscriminator(cfg.width, cfg.resolution).to(device)
+    balance = BeganBalance().to(device)
+    adam = dict(lr=cfg.lr, betas=(0.5, 0.999))
+    return PoseGan(G=G, D=D, balance=balance, opt_g=torch.optim.Adam(G.parameters(), **adam),
+                   opt_d=torch.optim.Adam(D.parameters(), **adam),
+                   pose_net=pose_net.to(device).eval().requires_grad_(False), pose_scale=POSE_SCALE.to(device))
+
+
+GAN_LOG_KEYS = ("r_real", "r_fake", "k", "M", "pose", "l1")
+
+
+def pose_gan_step(p: PoseGan, cfg: GanConfig, real: torch.Tensor, f_id: torch.Tensor, f_pose: torch.Tensor,
+                  z: torch.Tensor, autocast, scaler) -> torch.Tensor:
+    """One step of the two-player game on a batch: real (B, 3, R, R) studio photos in [0, 1],
+    f_id (B, 256), f_pose (B, 7) the targets' poses / POSE_SCALE, z (B, z_dim). Updates D, then G,
+    then k. Returns the step's GAN_LOG_KEYS values (on the device)."""
+    # D: rebuild real faces well, fakes badly (weighted by k)
+    with autocast:
+        fake = p.G(f_id, f_pose, z)                                       # (B, 3, R, R)
+        r_real = p.D.recon_error(real).float().mean()
+        r_fake_d = p.D.recon_error(fake.detach()).float().mean()
+    update(r_real - p.balance.k * r_fake_d, p.opt_d, scaler, last=False)
+    # G: fool D, show the target pose to P, look like the studio photo
+    with autocast:
+        r_fake = p.D.recon_error(fake).float().mean()
+        pose_err = ((p.pose_net(fake.float()) / p.pose_scale) - f_pose).abs().mean()
+    l1 = (fake.float() - real).abs().mean()
+    update(r_fake + cfg.pose_weight * pose_err + cfg.recon_weight * l1, p.opt_g, scaler)
+    measure = p.balance.update(r_real.detach(), r_fake.detach(), cfg.gamma, cfg.lambda_k)
+    return torch.stack([r_real, r_fake, p.balance.k, measure, pose_err, l1]).detach()
 
 
 def train_pose_gan(data: GanData, pose_net: PoseNet, cfg: GanConfig, checkpoint: str | Path | None = None,
@@ -144,62 +187,30 @@ def train_pose_gan(data: GanData, pose_net: PoseNet, cfg: GanConfig, checkpoint:
     """Train (or load, or resume) G and D. Returns (G, D, history) with per-log-step means of
     R(real), R(fake), k, M, pose and L1 losses."""
     device = torch.device(device)
-    torch.manual_seed(cfg.seed)
-    G = Generator(cfg.width, cfg.resolution, cfg.z_dim).to(device)
-    D = BeganDiscriminator(cfg.width, cfg.resolution).to(device)
-    balance = BeganBalance().to(device)
-    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
-    pose_net = pose_net.to(device).eval().requires_grad_(False)
+    p = build_pose_gan(cfg, pose_net, device)
     autocast, scaler = amp_context(device)
-    keys = ("r_real", "r_fake", "k", "M", "pose", "l1")
-    history: dict = {"step": [], **{k: [] for k in keys}, "seconds": 0.0}
-    ckpt, start = None, 0
-    if checkpoint is not None:
-        ckpt = TrainCheckpoint(checkpoint, kind="pose-guided-gan", config=asdict(cfg),
-                               modules={"G": G, "D": D, "balance": balance},
-                               optimizers={"opt_g": opt_g, "opt_d": opt_d}, scaler=scaler,
-                               save_every_s=save_every_s, save_every_steps=save_every_steps)
-        start = ckpt.resume()
-        history = ckpt.extra.get("history", history)
-        if ckpt.finished:
-            return G.eval(), D.eval(), history
-    pose_scale = POSE_SCALE.to(device)
-    log = TrainLog(history, keys, cfg.steps, start, log_every, ckpt, "pose-guided GAN", progress, on_log, device)
-    G.train()
-    D.train()
+    ckpt, start, history = resume_run(checkpoint, "pose-guided-gan", asdict(cfg),
+                                      {"G": p.G, "D": p.D, "balance": p.balance},
+                                      {"opt_g": p.opt_g, "opt_d": p.opt_d},
+                                      {"step": [], **{k: [] for k in GAN_LOG_KEYS}, "seconds": 0.0}, scaler,
+                                      save_every_s, save_every_steps)
+    if ckpt is not None and ckpt.finished:
+        return p.G.eval(), p.D.eval(), history
+    log = TrainLog(history, GAN_LOG_KEYS, cfg.steps, start, log_every, ckpt, "pose-guided GAN", progress, on_log,
+                   device)
+    p.G.train()
+    p.D.train()
     for step in range(start, cfg.steps):
         idx = batch_indices(step, len(data.targets), cfg.batch, cfg.seed)
         gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
         pick = torch.randint(data.per_identity, (len(idx),), generator=gen)
         src = data.target_labels[idx] * data.per_identity + pick          # a wild photo of the same person
-        real = _u8(data.targets[idx], device)                             # (B, 3, R, R) studio photo
-        f_id = data.f_id[src].to(device)                                  # (B, 256)
-        f_pose = data.f_pose[idx].to(device)                              # (B, 7)
+        real = to_float(data.targets[idx], device)                        # (B, 3, R, R) studio photo
         z = torch.randn(len(idx), cfg.z_dim, generator=gen).to(device)
-        # D: rebuild real faces well, fakes badly (weighted by k)
-        with autocast:
-            fake = G(f_id, f_pose, z)
-            r_real = D.recon_error(real).float().mean()
-            r_fake_d = D.recon_error(fake.detach()).float().mean()
-        loss_d = r_real - balance.k * r_fake_d
-        opt_d.zero_grad(set_to_none=True)
-        (scaler.scale(loss_d) if scaler else loss_d).backward()
-        scaler.step(opt_d) if scaler else opt_d.step()
-        # G: fool D, show the target pose to P, look like the studio photo
-        with autocast:
-            r_fake = D.recon_error(fake).float().mean()
-            pose_err = ((pose_net(fake.float()) / pose_scale) - f_pose).abs().mean()
-        l1 = (fake.float() - real).abs().mean()
-        loss_g = r_fake + cfg.pose_weight * pose_err + cfg.recon_weight * l1
-        opt_g.zero_grad(set_to_none=True)
-        (scaler.scale(loss_g) if scaler else loss_g).backward()
-        scaler.step(opt_g) if scaler else opt_g.step()
-        if scaler:
-            scaler.update()
-        measure = balance.update(r_real.detach(), r_fake.detach(), cfg.gamma, cfg.lambda_k)
-        log.step(step + 1, torch.stack([r_real, r_fake, balance.k, measure, pose_err, l1]), G)
-    return G.eval(), D.eval(), log.finish()
+        values = pose_gan_step(p, cfg, real, data.f_id[src].to(device), data.f_pose[idx].to(device), z,
+                               autocast, scaler)
+        log.step(step + 1, values, p.G)
+    return p.G.eval(), p.D.eval(), log.finish()
 
 
 @torch.no_grad()
@@ -275,46 +286,3 @@ def judge_generator(test: GeneratorTest, judge, pose_net: PoseNet) -> dict:
         "l1_to_truth": (test.outputs - test.targets).abs().mean().item(),
         "ssim_to_truth": metrics.ssim(test.outputs, test.targets).item(),
     }
-
-
-def train_pose_gan_or_load(data: GanData, pose_net: PoseNet, cfg: GanConfig, name: str = "posegan",
-                           profile: str | None = None, **kwargs) -> tuple[Generator, BeganDiscriminator, dict]:
-    """train_pose_gan with its checkpoint at FACEID_LAB_HOME/checkpoints/<name>_<profile>_<config>.pt:
-    a finished run is loaded, an unfinished one resumes, another config is another run."""
-    from .. import course
-    from .checkpoint import config_fingerprint
-
-    profile = profile or course.profile()
-    spec = {**asdict(cfg), "people": int(data.target_labels.max()) + 1, "targets": len(data.targets)}
-    path = course.path("checkpoints", f"{name}_{profile}_{config_fingerprint(spec)[:10]}.pt")
-    return train_pose_gan(data, pose_net, cfg, checkpoint=path, **kwargs)
-
-
-class GanPreview:
-    """An `on_log` callback: unseen people's wild photo, G's face in the target pose, the true
-    studio photo (rows), and the BEGAN curves (M and k), updated in place."""
-
-    def __init__(self, identity_net: nn.Module, pose_net: PoseNet, count: int = 8, seed: int = 0):
-        from IPython.display import display
-
-        from ..data.datasets import TEST_IDENTITY_OFFSET
-
-        ids = TEST_IDENTITY_OFFSET + np.arange(count)
-        src, _ = render_photos(seed, ids, np.full(count, 7), False)
-        tgt, _ = render_photos(seed, ids, np.full(count, 7), True)
-        self.sources, self.targets = src.float() / 255, tgt.float() / 255
-        self.f_id = features(identity_net, self.sources)
-        self.f_pose = features(pose_net, self.targets) / POSE_SCALE
-        self.images = display(None, display_id=True)
-        self.curves = display(None, display_id=True)
-
-    def __call__(self, step: int, history: dict, G: Generator) -> None:
-        from ..viz import image_grid
-        from ..viz.curves import line_chart
-
-        out = generate(G, self.f_id, self.f_pose)
-        self.images.update(image_grid(torch.cat([self.sources, out, self.targets]), len(out), scale=2,
-                                      row_labels=["source", f"G @ {step}", "truth"]))
-        self.curves.update(line_chart(history["step"], {"M (convergence)": history["M"], "k": history["k"],
-                                                        "pose loss": history["pose"], "L1": history["l1"]},
-                                      title=f"BEGAN training, step {step}"))

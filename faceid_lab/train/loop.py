@@ -1,7 +1,7 @@
 """What every training loop shares, so each loop shows only its own step.
 
-The AMP context (`amp_context`), the one-optimiser update (`update`), the speed switches
-(`speed_up`, `to_memory_format`, `resident`), and `TrainLog`'s bookkeeping:
+The AMP context (`amp_context`), the optimiser update (`update`), the checkpoint set-up
+(`resume_run`), the speed switches (`speed_up`, `to_memory_format`, `resident`), and `TrainLog`'s bookkeeping:
 running means of the step's losses stay on the device (no host sync inside a step) and
 are appended to `history` every `every` steps; the progress bar; the `on_log` callback
 (live previews); the checkpoint's per-step save; and the wall-clock total.
@@ -15,6 +15,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -189,13 +190,31 @@ def resident(images: torch.Tensor, device: torch.device, fraction: float = 0.25)
     return images.pin_memory()
 
 
-def update(loss: torch.Tensor, opt: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None) -> None:
-    """One optimiser step of a single-optimiser loop: zero_grad, backward, step (loss scaled under fp16)."""
+def update(loss: torch.Tensor, opt: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None,
+           last: bool = True) -> None:
+    """One optimiser step, the only one in the package: zero_grad, backward, step (loss scaled
+    under fp16). A step with several players calls it once per player; the scaler moves its scale
+    after the `last` of them."""
     opt.zero_grad(set_to_none=True)
     if scaler is None:
         loss.backward()
         opt.step()
-    else:
-        scaler.scale(loss).backward()
-        scaler.step(opt)
+        return
+    scaler.scale(loss).backward()
+    scaler.step(opt)
+    if last:
         scaler.update()
+
+
+def resume_run(checkpoint: str | Path | None, kind: str, config: dict, modules: dict[str, nn.Module],
+               optimizers: dict[str, torch.optim.Optimizer], history: dict, scaler=None,
+               save_every_s: float = 120.0, save_every_steps: int | None = None
+               ) -> tuple[TrainCheckpoint | None, int, dict]:
+    """The checkpoint set-up every loop shares: (the checkpoint, or None without a path; the step to
+    continue from; the history so far). A finished run says `ckpt.finished`: the loop returns its models."""
+    if checkpoint is None:
+        return None, 0, history
+    ckpt = TrainCheckpoint(checkpoint, kind=kind, config=config, modules=modules, optimizers=optimizers,
+                           scaler=scaler, save_every_s=save_every_s, save_every_steps=save_every_steps)
+    start = ckpt.resume()
+    return ckpt, start, ckpt.extra.get("history", history)

@@ -14,11 +14,11 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import check_training_config
+from ..images import to_float
 from ..models import run_batched
 from ..models.pose import OUTPUT_NAMES, POSE_SCALE, PoseNet
-from .checkpoint import TrainCheckpoint, checkpoint_finished
 from .classifier import batch_indices, lr_at
-from .loop import TrainLog
+from .loop import TrainLog, resume_run, update
 
 MIRROR = torch.tensor([-1.0, 1.0, -1.0, 1.0, 1.0, 1.0, 1.0])  # yaw and roll change sign in a mirror
 
@@ -43,6 +43,14 @@ def pose_targets(nuisance_vectors: torch.Tensor) -> torch.Tensor:
     return nuisance_vectors[:, :7].float()
 
 
+def pose_step(net: PoseNet, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """One step of P's game: faces x (B, 3, R, R) in [0, 1], targets y (B, 7) / POSE_SCALE ->
+    smooth L1 on P's normalised outputs, one update. Returns the loss (1,) on the device."""
+    loss = F.smooth_l1_loss(net.normalized(x), y, beta=0.05)
+    update(loss, opt, None)
+    return loss.detach()[None]
+
+
 def train_pose(images: torch.Tensor, targets: torch.Tensor, cfg: PoseConfig,
                checkpoint: str | Path | None = None, device: str | torch.device = "cpu",
                save_every_s: float = 120.0, save_every_steps: int | None = None,
@@ -53,24 +61,17 @@ def train_pose(images: torch.Tensor, targets: torch.Tensor, cfg: PoseConfig,
     torch.manual_seed(cfg.seed)
     net = PoseNet(cfg.width).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    history = {"step": [], "loss": [], "seconds": 0.0}
-    ckpt, start = None, 0
-    if checkpoint is not None:
-        ckpt = TrainCheckpoint(checkpoint, kind="pose-regressor", config=asdict(cfg), modules={"net": net},
-                               optimizers={"opt": opt}, save_every_s=save_every_s,
-                               save_every_steps=save_every_steps)
-        start = ckpt.resume()
-        history = ckpt.extra.get("history", history)
-        if ckpt.finished:
-            return net.eval().requires_grad_(False), history
+    ckpt, start, history = resume_run(checkpoint, "pose-regressor", asdict(cfg), {"net": net}, {"opt": opt},
+                                      {"step": [], "loss": [], "seconds": 0.0}, None, save_every_s, save_every_steps)
+    if ckpt is not None and ckpt.finished:
+        return net.eval().requires_grad_(False), history
     scale, mirror = POSE_SCALE.to(device), MIRROR.to(device)
     targets = targets.to(device)
     log = TrainLog(history, ("loss",), cfg.steps, start, log_every, ckpt, "P (pose)", progress, device=device)
     net.train()
     for step in range(start, cfg.steps):
         idx = batch_indices(step, len(targets), cfg.batch, cfg.seed)
-        x = images[idx].to(device)
-        x = x.float() / 255 if x.dtype == torch.uint8 else x
+        x = to_float(images[idx], device)
         y = targets[idx.to(device)] / scale
         if cfg.flip:
             flip = (torch.rand(len(idx)) < 0.5).to(device)
@@ -78,11 +79,7 @@ def train_pose(images: torch.Tensor, targets: torch.Tensor, cfg: PoseConfig,
             y = torch.where(flip[:, None], y * mirror, y)
         for group in opt.param_groups:
             group["lr"] = lr_at(step, cfg)
-        loss = F.smooth_l1_loss(net.normalized(x), y, beta=0.05)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        log.step(step + 1, loss[None])
+        log.step(step + 1, pose_step(net, opt, x, y))
     history = log.finish()
     net.eval().requires_grad_(False)  # frozen, as P is in FaceID-GAN
     return net, history
@@ -99,42 +96,3 @@ def pose_errors(predicted: torch.Tensor, truth: torch.Tensor) -> dict[str, float
     """Mean absolute error per output (degrees for angles)."""
     err = (predicted - truth).abs().mean(0)
     return {f"{name}_mae": round(float(e), 3) for name, e in zip(OUTPUT_NAMES, err, strict=True)}
-
-
-POSE_BUDGETS = {
-    "ci": {"identities": 16, "images_per_identity": 32, "steps": 40, "width": 16, "batch": 64},
-    "cpu": {"identities": 400, "images_per_identity": 60, "steps": 1500, "width": 24, "batch": 128},
-    "gpu": {"identities": 2000, "images_per_identity": 100, "steps": 20000, "width": 32, "batch": 256},
-}
-POSE_RESOLUTION = 64
-
-
-def pose_checkpoint(profile: str) -> Path:
-    """FACEID_LAB_HOME/checkpoints/pose_<profile>.pt, where P of a profile lives."""
-    from .. import course
-
-    return course.path("checkpoints", f"pose_{profile}.pt")
-
-
-def load_pose(profile: str | None = None, device: str | torch.device = "cpu", progress: bool = True,
-              save_every_s: float = 120.0, with_history: bool = False) -> PoseNet | tuple[PoseNet, dict]:
-    """Train-or-load P for a profile (FACEID_LAB_HOME/checkpoints/pose_<profile>.pt), frozen
-    (with `with_history`: P and its training history).
-    P learns from the course world's training identities (seed 0), whose poses it must read."""
-    from .. import course
-    from ..data.datasets import SynthSplit, render_split
-
-    profile = profile or course.profile()
-    b = POSE_BUDGETS[profile]
-    cfg = PoseConfig(width=b["width"], steps=b["steps"], batch=b["batch"])
-    path = pose_checkpoint(profile)
-    if checkpoint_finished(path):  # train_pose only loads the weights: skip rendering the training set
-        images, targets = torch.zeros(1, 3, POSE_RESOLUTION, POSE_RESOLUTION, dtype=torch.uint8), torch.zeros(1, 7)
-    else:
-        r, _, _, nuisance = render_split(SynthSplit(0, b["identities"], b["images_per_identity"], "train"),
-                                         POSE_RESOLUTION)
-        images = r.to_uint8().permute(0, 3, 1, 2).contiguous()
-        targets = pose_targets(nuisance.to_vector())
-    net, history = train_pose(images, targets, cfg, checkpoint=path, device=device, progress=progress,
-                              save_every_s=save_every_s)
-    return (net, history) if with_history else net

@@ -11,6 +11,7 @@ from PIL import Image
 
 from .. import course
 from ..data import synthetic as S
+from ..images import to_uint8_hwc
 from .grids import image_grid
 
 # (yaw, pitch, roll), (smile, mouth_open, brow_raise, eye_closure), caption
@@ -58,7 +59,7 @@ def render_one(seed: int, identity: int, yaw=0.0, pitch=0.0, roll=0.0, smile=0.0
     nu = S.Nuisance.reference(1, yaw, pitch, roll).with_expression(
         torch.tensor([[smile, mouth_open, brow_raise, eye_closure]], dtype=torch.float64))
     nu.light_dir = light_direction(light_azimuth, light_elevation)
-    img = S.render(ident, nu, resolution).to_uint8()[0].numpy()
+    img = to_uint8_hwc(S.render(ident, nu, resolution).to_uint8())[0]
     return Image.fromarray(img)
 
 

@@ -1,0 +1,70 @@
+"""Live previews for the notebooks' trainings: `on_log` callbacks that show G's faces for unseen
+people and the training curves, updated in place (a training loop never draws: train/ imports no
+viz and no IPython).
+
+    preview = FaceIdGanPreview(pose_net)
+    players, history = train_faceid_gan_or_load(..., on_log=preview)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from IPython.display import display
+from torch import nn
+
+from .data.datasets import TEST_IDENTITY_OFFSET
+from .models.gan import Generator
+from .models.pose import POSE_SCALE, PoseNet
+from .train.faceidgan import Players
+from .train.gan import features, generate, render_photos
+from .viz import image_grid
+from .viz.curves import line_chart
+
+
+class GanPreview:
+    """An `on_log` callback: unseen people's wild photo, G's face in the target pose, the true
+    studio photo (rows), and the BEGAN curves (M and k), updated in place."""
+
+    def __init__(self, identity_net: nn.Module, pose_net: PoseNet, count: int = 8, seed: int = 0):
+
+        ids = TEST_IDENTITY_OFFSET + np.arange(count)
+        src, _ = render_photos(seed, ids, np.full(count, 7), False)
+        tgt, _ = render_photos(seed, ids, np.full(count, 7), True)
+        self.sources, self.targets = src.float() / 255, tgt.float() / 255
+        self.f_id = features(identity_net, self.sources)
+        self.f_pose = features(pose_net, self.targets) / POSE_SCALE
+        self.images = display(None, display_id=True)
+        self.curves = display(None, display_id=True)
+
+    def __call__(self, step: int, history: dict, G: Generator) -> None:
+        out = generate(G, self.f_id, self.f_pose)
+        self.images.update(image_grid(torch.cat([self.sources, out, self.targets]), len(out), scale=2,
+                                      row_labels=["source", f"G @ {step}", "truth"]))
+        self.curves.update(line_chart(history["step"], {"M (convergence)": history["M"], "k": history["k"],
+                                                        "pose loss": history["pose"], "L1": history["l1"]},
+                                      title=f"BEGAN training, step {step}"))
+
+
+class FaceIdGanPreview:
+    """An `on_log` callback: unseen people's wild photo, G's face in the studio target's pose, the
+    true studio photo (rows), and the curves (BEGAN's M and k, G's identity loss, C's loss),
+    updated in place. f_id is recomputed each time: with symmetry it moves as C learns."""
+
+    def __init__(self, pose_net: PoseNet, count: int = 8, seed: int = 0):
+        ids = TEST_IDENTITY_OFFSET + np.arange(count)
+        src, _ = render_photos(seed, ids, np.full(count, 7), False)
+        tgt, _ = render_photos(seed, ids, np.full(count, 7), True)
+        self.sources, self.targets = src.float() / 255, tgt.float() / 255
+        self.f_pose = features(pose_net, self.targets) / POSE_SCALE
+        self.images = display(None, display_id=True)
+        self.curves = display(None, display_id=True)
+
+    def __call__(self, step: int, history: dict, players: Players) -> None:
+        out = generate(players.G, players.identity_features(self.sources), self.f_pose)
+        self.images.update(image_grid(torch.cat([self.sources, out, self.targets]), len(out), scale=2,
+                                      row_labels=["source", f"G @ {step}", "truth"]))
+        series = {"M (convergence)": history["M"], "k": history["k"], "pose loss": history["pose"]}
+        if players.C is not None:
+            series |= {"identity loss (1 - cos)": history["id"], "C loss": history["c_loss"]}
+        self.curves.update(line_chart(history["step"], series, title=f"FaceID-GAN training, step {step}"))

@@ -1,0 +1,314 @@
+"""Profiles: what the course trains on each profile, where it keeps it, and how to load it.
+
+One place maps a profile (`ci`, `cpu`, `gpu`) to the budgets of every model, their configs,
+their training data and their checkpoint paths, with two ways in:
+
+    net, history = load("identity", "cpu")          # a finished model: no training code, no data
+    net, history = load_identity_net("cpu")         # train-or-load: trains (and resumes) when missing
+
+The profile is resolved once (the notebook's set-up cell: `env.profile`; the CLI's --profile) and
+passed to every function here; nothing below reads the environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import course
+from .models.identity import IdentityNet
+from .models.pose import PoseNet
+from .train.checkpoint import CheckpointError, checkpoint_finished, config_fingerprint, load_checkpoint, load_state
+from .train.classifier import ClassifierConfig, build_classifier, train_classifier
+from .train.distributed import SINGLE, Dist, barrier
+from .train.faceidgan import FaceIdGanConfig, Players, build_players, stored_config, train_faceid_gan, variant_name
+from .train.gan import GanConfig, GanData, make_gan_data, train_pose_gan
+from .train.pose import PoseConfig, pose_targets, train_pose
+
+# ----------------------------------------------------------------------------
+# Budgets: each model's size, data and steps on each profile
+# ----------------------------------------------------------------------------
+
+# frames per person, held-out frames of A, the autoencoder's width, batch and steps, and
+# the length of the swap video.
+# cpu: width 0.125 and batch 16 fit about 6,000 steps in 10 minutes on 2 cores (measured).
+DEEPFAKE_BUDGETS = {
+    "ci": {"frames": 96, "test_frames": 24, "width": 0.0625, "batch": 8, "steps": 40, "video_frames": 8},
+    "cpu": {"frames": 800, "test_frames": 200, "width": 0.125, "batch": 16, "steps": 5000, "video_frames": 48},
+    "gpu": {"frames": 2000, "test_frames": 400, "width": 0.5, "batch": 64, "steps": 20000, "video_frames": 72},
+}
+
+
+DETECTION_BUDGETS = {
+    "ci": {"train_images": 32, "detector_steps": 20, "test_identities": 6},
+    "cpu": {"train_images": 2000, "detector_steps": 300, "test_identities": 100},
+    "gpu": {"train_images": 10000, "detector_steps": 2000, "test_identities": 200},
+}
+
+
+FRONTALIZATION_BUDGETS = {"ci": {"identities": 4}, "cpu": {"identities": 40}, "gpu": {"identities": 200}}
+
+
+INSTRUMENT_BUDGETS = {  # per instrument: R reads what is fixed per person, so it needs many people
+    "ci": {"people": {"pose_reader": (24, 12), "param_reader": (96, 3), "segmenter": (24, 12)},
+           "steps": {"pose_reader": 120, "param_reader": 120, "segmenter": 300},
+           "batch": {"pose_reader": 32, "param_reader": 32, "segmenter": 16},
+           "width": {"pose_reader": 8, "param_reader": 8, "segmenter": 6}},
+    "cpu": {"people": {"pose_reader": (400, 24), "param_reader": (2400, 4), "segmenter": (400, 24)},
+            "steps": {"pose_reader": 1500, "param_reader": 1500, "segmenter": 1500},
+            "batch": {"pose_reader": 64, "param_reader": 64, "segmenter": 32},
+            "width": {"pose_reader": 20, "param_reader": 20, "segmenter": 8}},
+    "gpu": {"people": {"pose_reader": (2000, 32), "param_reader": (12000, 6), "segmenter": (2000, 32)},
+            "steps": {"pose_reader": 8000, "param_reader": 8000, "segmenter": 8000},
+            "batch": {"pose_reader": 128, "param_reader": 128, "segmenter": 64},
+            "width": {"pose_reader": 32, "param_reader": 32, "segmenter": 16}},
+}  # people: (identities, images per identity) of the instrument's own world
+
+
+JUDGE_BUDGETS = {
+    "ci": {"identities": 30, "images_per_identity": 12, "steps": 40, "width": 16, "batch": 64},
+    "cpu": {"identities": 300, "images_per_identity": 60, "steps": 1200, "width": 32, "batch": 128},
+    "gpu": {"identities": 2000, "images_per_identity": 60, "steps": 20000, "width": 48, "batch": 256},
+}
+
+
+# The course's identity network (notebook 02; G's identity features in notebook 03): trained on
+# the course world's training identities (seed 0), width 24: not the judge (its own world, width 32).
+IDENTITY_BUDGETS = {
+    "ci": {"identities": 16, "images_per_identity": 12, "steps": 30, "width": 16, "batch": 64},
+    "cpu": {"identities": 300, "images_per_identity": 40, "steps": 1000, "width": 24, "batch": 128},
+    "gpu": {"identities": 2000, "images_per_identity": 60, "steps": 15000, "width": 32, "batch": 256},
+}
+IDENTITY_RESOLUTION = 64
+
+
+POSE_BUDGETS = {
+    "ci": {"identities": 16, "images_per_identity": 32, "steps": 40, "width": 16, "batch": 64},
+    "cpu": {"identities": 400, "images_per_identity": 60, "steps": 1500, "width": 24, "batch": 128},
+    "gpu": {"identities": 2000, "images_per_identity": 100, "steps": 20000, "width": 32, "batch": 256},
+}
+POSE_RESOLUTION = 64
+
+
+# The notebooks' and the CLI's FaceID-GAN budgets, so `faceid-lab train faceidgan` pre-trains exactly
+# the checkpoints that notebooks 04-09 load. identities / sources / targets: GanData (notebook 03);
+# test_identities: unseen people for the judge (2 photos each).
+FACEIDGAN_BUDGETS = {
+    "ci": dict(identities=8, sources=2, targets=4, width=8, batch=8, steps=20, test_identities=6),
+    "cpu": dict(identities=2000, sources=2, targets=4, width=16, batch=16, steps=3000, test_identities=100),
+    "gpu": dict(identities=5000, sources=4, targets=8, width=64, batch=128, steps=20000, test_identities=200),
+}
+
+
+# ----------------------------------------------------------------------------
+# Configs and data
+# ----------------------------------------------------------------------------
+
+def identity_config(profile: str, **overrides) -> ClassifierConfig:
+    """The ClassifierConfig of a profile's identity network."""
+    b = IDENTITY_BUDGETS[profile]
+    cfg = ClassifierConfig(num_classes=b["identities"], width=b["width"], steps=b["steps"], batch=b["batch"])
+    return ClassifierConfig(**(asdict(cfg) | overrides))
+
+
+def judge_config(profile: str) -> ClassifierConfig:
+    """The judge's ClassifierConfig: its own world (JUDGE_WORLD_SEED), width and margin."""
+    from .judge import JUDGE_MARGIN, JUDGE_WORLD_SEED
+
+    b = JUDGE_BUDGETS[profile]
+    return ClassifierConfig(num_classes=b["identities"], width=b["width"], margin=JUDGE_MARGIN, steps=b["steps"],
+                            batch=b["batch"], seed=JUDGE_WORLD_SEED)
+
+
+def pose_config(profile: str) -> PoseConfig:
+    b = POSE_BUDGETS[profile]
+    return PoseConfig(width=b["width"], steps=b["steps"], batch=b["batch"])
+
+
+def faceidgan_config(classifier: str, profile: str, symmetric: bool = True, **overrides) -> FaceIdGanConfig:
+    """The FaceIdGanConfig of a profile's budget for one variant."""
+    b = FACEIDGAN_BUDGETS[profile]
+    budget = {"width": b["width"], "batch": b["batch"], "steps": b["steps"]}
+    return FaceIdGanConfig(classifier=classifier, symmetric=symmetric, **(budget | overrides))
+
+
+def faceidgan_data(identity_net: IdentityNet, pose_net: PoseNet, profile: str) -> GanData:
+    """The training people of a profile: wild sources and studio targets (notebook 03's GanData)."""
+    b = FACEIDGAN_BUDGETS[profile]
+    return make_gan_data(identity_net, pose_net, seed=0, identity_indices=np.arange(b["identities"]),
+                         sources_per_identity=b["sources"], targets_per_identity=b["targets"])
+
+
+def _render_training_set(seed: int, identities: int, per_identity: int, resolution: int):
+    """(images (N, 3, R, R) uint8, labels (N,), nuisance) of a world's training people."""
+    from .data.datasets import SynthSplit, render_split
+
+    r, labels, _, nuisance = render_split(SynthSplit(seed, identities, per_identity, "train"), resolution)
+    return r.to_uint8(), labels, nuisance
+
+
+# ----------------------------------------------------------------------------
+# Checkpoint paths
+# ----------------------------------------------------------------------------
+
+def faceidgan_checkpoint_name(cfg: FaceIdGanConfig, people: int, targets: int, profile: str) -> str:
+    """faceidgan_<classifier>[-nosym]_<profile>_<fingerprint of the config and the data's size>.pt"""
+    spec = {**stored_config(cfg), "people": people, "targets": targets}
+    return f"faceidgan_{variant_name(cfg.classifier, cfg.symmetric)}_{profile}_{config_fingerprint(spec)[:10]}.pt"
+
+
+def checkpoint_path(kind: str, profile: str, margin: float = 0.0, classifier: str = "2n", symmetric: bool = True,
+                    **overrides) -> Path:
+    """Where a profile's model lives under FACEID_LAB_HOME/checkpoints: kind "identity" (with its
+    `margin`), "pose", "judge", or "faceidgan" (`classifier`, `symmetric`, config `overrides`)."""
+    if kind == "identity":
+        return course.path("checkpoints", f"identity_{profile}" + (f"_margin{margin:g}" if margin else "") + ".pt")
+    if kind in ("pose", "judge"):
+        return course.path("checkpoints", f"{kind}_{profile}.pt")
+    if kind == "faceidgan":
+        b = FACEIDGAN_BUDGETS[profile]
+        cfg = faceidgan_config(classifier, profile, symmetric, **overrides)
+        name = faceidgan_checkpoint_name(cfg, b["identities"], b["identities"] * b["targets"], profile)
+        return course.path("checkpoints", name)
+    raise ValueError(f"checkpoint_path: unknown kind {kind!r}; choose identity, pose, judge or faceidgan")
+
+
+# ----------------------------------------------------------------------------
+# load: a finished model, nothing else
+# ----------------------------------------------------------------------------
+
+TRAINED_BY = {  # what trains each kind when its checkpoint is missing
+    "identity": "notebook 02, or `faceid-lab train faceidgan` (it trains the identity network first)",
+    "pose": "`faceid-lab train pose --profile {profile}`",
+    "judge": "`faceid-lab train judge --profile {profile}`",
+    "faceidgan": "`faceid-lab train faceidgan --profile {profile} --variants {variant}`",
+}
+CHECKPOINT_KINDS = {"identity": "identity-classifier", "judge": "identity-classifier", "pose": "pose-regressor",
+                    "faceidgan": "faceid-gan"}
+
+
+def _finished(kind: str, profile: str, path: Path, config: dict, variant: str = "") -> dict:
+    if not checkpoint_finished(path):
+        how = TRAINED_BY[kind].format(profile=profile, variant=variant)
+        raise CheckpointError(f"{path}: no finished {kind} model of the {profile} profile; train it with {how}")
+    return load_checkpoint(path, CHECKPOINT_KINDS[kind], config)
+
+
+def load(kind: str, profile: str, device: str | torch.device = "cpu", margin: float = 0.0, classifier: str = "2n",
+         symmetric: bool = True, **overrides) -> tuple[IdentityNet | PoseNet | Players, dict]:
+    """A finished model of a profile and its training history, built from its checkpoint alone
+    (no training code, no data): "identity", "judge" -> IdentityNet; "pose" -> PoseNet (P);
+    "faceidgan" -> Players (with the identity network and P it was trained with). Frozen, eval mode.
+    A missing or unfinished checkpoint is a CheckpointError that names the file and what trains it."""
+    device = torch.device(device)
+    path = checkpoint_path(kind, profile, margin, classifier, symmetric, **overrides)
+    if kind in ("identity", "judge"):
+        cfg = identity_config(profile, margin=margin) if kind == "identity" else judge_config(profile)
+        ckpt = _finished(kind, profile, path, asdict(cfg))
+        net = build_classifier(cfg).to(device)
+        load_state(net, ckpt["modules"].get("net"), path, "net")
+        return net.eval().requires_grad_(False), ckpt.get("extra", {}).get("history", {})
+    if kind == "pose":
+        cfg = pose_config(profile)
+        ckpt = _finished(kind, profile, path, asdict(cfg))
+        net = PoseNet(cfg.width).to(device)
+        load_state(net, ckpt["modules"].get("net"), path, "net")
+        return net.eval().requires_grad_(False), ckpt.get("extra", {}).get("history", {})
+    if kind == "faceidgan":
+        b = FACEIDGAN_BUDGETS[profile]
+        cfg = faceidgan_config(classifier, profile, symmetric, **overrides)
+        ckpt = _finished(kind, profile, path, {**stored_config(cfg), "identities": b["identities"]},
+                         variant_name(cfg.classifier, cfg.symmetric))
+        identity_net, _ = load("identity", profile, device)
+        pose_net, _ = load("pose", profile, device)
+        p = build_players(cfg, identity_net, pose_net, b["identities"], device)
+        for name, module in (("G", p.G), ("D", p.D), ("balance", p.balance), ("C", p.C)):
+            if module is not None:
+                load_state(module, ckpt["modules"].get(name), path, name)
+        p.checkpoint = path
+        p.G.eval()
+        p.D.eval()
+        return p, ckpt.get("extra", {}).get("history", {})
+    raise ValueError(f"load: unknown kind {kind!r}; choose identity, pose, judge or faceidgan")
+
+
+# ----------------------------------------------------------------------------
+# Train-or-load: what the notebooks and the CLI call
+# ----------------------------------------------------------------------------
+
+def load_identity_net(profile: str, device: str | torch.device = "cpu", progress: bool = True,
+                      save_every_s: float = 120.0, **overrides) -> tuple[IdentityNet, dict]:
+    """Train-or-load the course's identity network of a profile
+    (FACEID_LAB_HOME/checkpoints/identity_<profile>[_margin].pt): (net in eval mode, history)."""
+    cfg = identity_config(profile, **overrides)
+    path = checkpoint_path("identity", profile, cfg.margin)
+    if checkpoint_finished(path):
+        return load("identity", profile, device, margin=cfg.margin)
+    b = IDENTITY_BUDGETS[profile]
+    images, labels, _ = _render_training_set(0, b["identities"], b["images_per_identity"], IDENTITY_RESOLUTION)
+    net, history = train_classifier(images, labels, cfg, checkpoint=path, device=device, progress=progress,
+                                    save_every_s=save_every_s)
+    return net.requires_grad_(False), history
+
+
+def load_pose(profile: str, device: str | torch.device = "cpu", progress: bool = True,
+              save_every_s: float = 120.0, with_history: bool = False) -> PoseNet | tuple[PoseNet, dict]:
+    """Train-or-load P for a profile (FACEID_LAB_HOME/checkpoints/pose_<profile>.pt), frozen
+    (with `with_history`: P and its training history).
+    P learns from the course world's training identities (seed 0), whose poses it must read."""
+    path = checkpoint_path("pose", profile)
+    if checkpoint_finished(path):
+        net, history = load("pose", profile, device)
+    else:
+        b = POSE_BUDGETS[profile]
+        images, _, nuisance = _render_training_set(0, b["identities"], b["images_per_identity"], POSE_RESOLUTION)
+        net, history = train_pose(images, pose_targets(nuisance.to_vector()), pose_config(profile), checkpoint=path,
+                                  device=device, progress=progress, save_every_s=save_every_s)
+    return (net, history) if with_history else net
+
+
+def train_pose_gan_or_load(data: GanData, pose_net: PoseNet, cfg: GanConfig, profile: str, name: str = "posegan",
+                           **kwargs):
+    """train_pose_gan with its checkpoint at FACEID_LAB_HOME/checkpoints/<name>_<profile>_<config>.pt:
+    a finished run is loaded, an unfinished one resumes, another config is another run."""
+    spec = {**asdict(cfg), "people": int(data.target_labels.max()) + 1, "targets": len(data.targets)}
+    path = course.path("checkpoints", f"{name}_{profile}_{config_fingerprint(spec)[:10]}.pt")
+    return train_pose_gan(data, pose_net, cfg, checkpoint=path, **kwargs)
+
+
+def train_faceid_gan_or_load(data: GanData, identity_net: IdentityNet, pose_net: PoseNet, cfg: FaceIdGanConfig,
+                             profile: str, **kwargs) -> tuple[Players, dict]:
+    """train_faceid_gan on `data` with its checkpoint at
+    FACEID_LAB_HOME/checkpoints/faceidgan_<classifier>_<profile>_<config>.pt (named by
+    faceidgan_checkpoint_name from the config and the data's size): a finished run is loaded, an
+    unfinished one resumes, another config or other data is another run."""
+    people = int(data.target_labels.max()) + 1
+    path = course.path("checkpoints", faceidgan_checkpoint_name(cfg, people, len(data.targets), profile))
+    return train_faceid_gan(data, identity_net, pose_net, cfg, checkpoint=path, **kwargs)
+
+
+def load_faceid_gan(classifier: str, profile: str, symmetric: bool = True, device: str | torch.device = "cpu",
+                    progress: bool = False, dist: Dist = SINGLE, compile: bool = False, save_every_s: float = 120.0,
+                    **overrides) -> tuple[Players, dict]:
+    """Train-or-load one variant at a profile's budget, from nothing but the profile: the identity
+    network and P (train-or-load too), the training people, then FaceID-GAN's players.
+    This is what `faceid-lab train faceidgan` and the notebooks share. Under torchrun, rank 0
+    trains-or-loads the identity network and P alone while the others wait, then all load them."""
+    if checkpoint_finished(checkpoint_path("faceidgan", profile, classifier=classifier, symmetric=symmetric,
+                                           **overrides)):
+        return load("faceidgan", profile, device, classifier=classifier, symmetric=symmetric, **overrides)
+    if not dist.main:
+        barrier(dist)  # wait for rank 0's identity network and P
+    identity_net, _ = load_identity_net(profile, device=device, progress=progress and dist.main,
+                                        save_every_s=save_every_s)
+    pose_net = load_pose(profile, device, progress=progress and dist.main, save_every_s=save_every_s)
+    if dist.main:
+        barrier(dist)
+    data = faceidgan_data(identity_net, pose_net, profile)
+    return train_faceid_gan_or_load(data, identity_net, pose_net, faceidgan_config(classifier, profile, symmetric,
+                                                                                   **overrides), profile,
+                                    device=device, progress=progress, dist=dist, compile=compile,
+                                    save_every_s=save_every_s)

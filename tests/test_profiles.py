@@ -1,0 +1,49 @@
+"""profiles: one place maps a profile to budgets, configs and checkpoint paths; `load` builds a
+finished model from its checkpoint alone, and says what trains it when there is none."""
+
+import pytest
+import torch
+
+from faceid_lab import profiles
+from faceid_lab.train.checkpoint import CheckpointError
+
+
+def test_load_builds_the_model_that_train_or_load_trained(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACEID_LAB_HOME", str(tmp_path))
+    trained = profiles.load_pose("ci", progress=False)
+    loaded, history = profiles.load("pose", "ci")
+    assert all(torch.equal(a, b) for a, b in zip(trained.state_dict().values(), loaded.state_dict().values(),
+                                                 strict=True))
+    assert history["step"][-1] == profiles.POSE_BUDGETS["ci"]["steps"]
+    assert not loaded.training and not any(p.requires_grad for p in loaded.parameters())
+
+
+def test_load_renders_nothing_and_trains_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACEID_LAB_HOME", str(tmp_path))
+    profiles.load_identity_net("ci", progress=False)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("load() must not render or train")
+
+    monkeypatch.setattr(profiles, "_render_training_set", forbidden)
+    monkeypatch.setattr(profiles, "train_classifier", forbidden)
+    net, _ = profiles.load_identity_net("ci", progress=False)  # finished: load() alone
+    assert net.head.out_features == profiles.IDENTITY_BUDGETS["ci"]["identities"]
+
+
+def test_a_missing_model_names_its_file_and_what_trains_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACEID_LAB_HOME", str(tmp_path))
+    with pytest.raises(CheckpointError, match=r"pose_ci\.pt: no finished pose model .*faceid-lab train pose"):
+        profiles.load("pose", "ci")
+    with pytest.raises(CheckpointError, match=r"faceidgan_2n-nosym_ci_\w+\.pt: .*--variants 2n-nosym"):
+        profiles.load("faceidgan", "ci", classifier="2n", symmetric=False)
+
+
+def test_checkpoint_paths_keep_the_names_earlier_checkpoints_have(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACEID_LAB_HOME", str(tmp_path))
+    assert profiles.checkpoint_path("identity", "cpu").name == "identity_cpu.pt"
+    assert profiles.checkpoint_path("identity", "cpu", margin=0.2).name == "identity_cpu_margin0.2.pt"
+    assert profiles.checkpoint_path("judge", "gpu").name == "judge_gpu.pt"
+    # the cpu checkpoints shared before this module existed (dev/fingerprint_games.py printed these)
+    assert profiles.checkpoint_path("faceidgan", "cpu", classifier="2n").name == "faceidgan_2n_cpu_ff0a7227ec.pt"
+    assert profiles.checkpoint_path("faceidgan", "cpu", classifier="n").name == "faceidgan_n_cpu_91e634efbe.pt"
