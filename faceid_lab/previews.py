@@ -14,6 +14,7 @@ from IPython.display import display
 from torch import nn
 
 from .data.datasets import TEST_IDENTITY_OFFSET
+from .images import to_float
 from .models.gan import Generator
 from .models.pose import POSE_SCALE, PoseNet
 from .train.faceidgan import Players
@@ -22,18 +23,22 @@ from .viz import image_grid
 from .viz.curves import line_chart
 
 
+def unseen_people(pose_net: PoseNet, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """`count` test people (never trained on): a wild photo, the studio truth, both (count, 3, R, R) in
+    [0, 1], and the truth's f_pose (count, 7): what every preview shows G's faces beside."""
+    ids = TEST_IDENTITY_OFFSET + np.arange(count)
+    sources, _ = render_photos(seed, ids, np.full(count, 7), False)
+    targets, _ = render_photos(seed, ids, np.full(count, 7), True)
+    return to_float(sources), to_float(targets), features(pose_net, targets) / POSE_SCALE
+
+
 class GanPreview:
     """An `on_log` callback: unseen people's wild photo, G's face in the target pose, the true
     studio photo (rows), and the BEGAN curves (M and k), updated in place."""
 
     def __init__(self, identity_net: nn.Module, pose_net: PoseNet, count: int = 8, seed: int = 0):
-
-        ids = TEST_IDENTITY_OFFSET + np.arange(count)
-        src, _ = render_photos(seed, ids, np.full(count, 7), False)
-        tgt, _ = render_photos(seed, ids, np.full(count, 7), True)
-        self.sources, self.targets = src.float() / 255, tgt.float() / 255
+        self.sources, self.targets, self.f_pose = unseen_people(pose_net, count, seed)
         self.f_id = features(identity_net, self.sources)
-        self.f_pose = features(pose_net, self.targets) / POSE_SCALE
         self.images = display(None, display_id=True)
         self.curves = display(None, display_id=True)
 
@@ -52,11 +57,7 @@ class FaceIdGanPreview:
     updated in place. f_id is recomputed each time: with symmetry it moves as C learns."""
 
     def __init__(self, pose_net: PoseNet, count: int = 8, seed: int = 0):
-        ids = TEST_IDENTITY_OFFSET + np.arange(count)
-        src, _ = render_photos(seed, ids, np.full(count, 7), False)
-        tgt, _ = render_photos(seed, ids, np.full(count, 7), True)
-        self.sources, self.targets = src.float() / 255, tgt.float() / 255
-        self.f_pose = features(pose_net, self.targets) / POSE_SCALE
+        self.sources, self.targets, self.f_pose = unseen_people(pose_net, count, seed)
         self.images = display(None, display_id=True)
         self.curves = display(None, display_id=True)
 
