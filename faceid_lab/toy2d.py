@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .train.faceidgan import two_n_labels
+from .train.loop import update
 
 
 @dataclass
@@ -150,14 +151,9 @@ def train_toy(classifier: str, cfg: ToyConfig | None = None, grid: int = 80) -> 
         # C: real i is class i; synthesized i is class i (N) or N + i (2N)
         fake_labels = labels if classifier == "n" else two_n_labels(labels, torch.ones_like(labels), n)
         loss_c = F.cross_entropy(C(real), labels) + F.cross_entropy(C(fake.detach()), fake_labels)
-        opt_c.zero_grad()
-        loss_c.backward()
-        opt_c.step()
+        update(loss_c, opt_c, None)
         # G: be classified as the real person i
-        loss_g = F.cross_entropy(C(fake), labels)
-        opt_g.zero_grad()
-        loss_g.backward()
-        opt_g.step()
+        update(F.cross_entropy(C(fake), labels), opt_g, None)
     return run
 
 
