@@ -36,8 +36,9 @@ def sweep(classifier: str, steps: int, overrides: dict) -> None:
 
 def shrinkage() -> None:
     from faceid_lab.data.datasets import HELDOUT_IMAGE_OFFSET, TEST_IDENTITY_OFFSET
+    from faceid_lab.evaluate import run_generator_test
     from faceid_lab.profiles import load_faceid_gan
-    from faceid_lab.train.gan import features, render_photos, run_generator_test
+    from faceid_lab.train.gan import features, render_photos
 
     people, per = 100, 2
     labels = np.repeat(np.arange(people), per)

@@ -29,9 +29,8 @@ def _value(text: str):
 
 
 def run(name: str, variant: str, overrides: dict, profile: str, device: str, out: Path) -> None:
-    from faceid_lab.evaluate import evaluate_faceidgan, parse_variant
+    from faceid_lab.evaluate import evaluate_faceidgan, parse_variant, run_generator_test
     from faceid_lab.profiles import load_faceid_gan
-    from faceid_lab.train.gan import run_generator_test
 
     began = time.time()
     result = evaluate_faceidgan(profile, variants=(variant,), seeds=(0,), split="validation", device=device,

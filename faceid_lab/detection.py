@@ -104,7 +104,8 @@ class DetectionData:
 def detection_data(players, data, test_identities: int = 100, train_images: int = 2000,
                    deepfake_frames: tuple[torch.Tensor, torch.Tensor] | None = None, seed: int = 0) -> DetectionData:
     """Real and synthesized faces for training and testing detectors (see DetectionData)."""
-    from .train.gan import generate, run_generator_test
+    from .evaluate import run_generator_test
+    from .train.gan import generate
 
     n = min(train_images, len(data.targets))
     pick = torch.randperm(len(data.targets), generator=torch.Generator().manual_seed(seed))[:n]

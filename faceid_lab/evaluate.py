@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from . import metrics
-from .data.datasets import SynthSplit, render_split
+from .data.datasets import HELDOUT_IMAGE_OFFSET, SynthSplit, people_offset, render_split
+from .images import to_float
+from .models.gan import Generator
+from .models.pose import POSE_SCALE, PoseNet
 from .train.classifier import ClassifierConfig, embed, predict, train_classifier
+from .train.gan import features, generate, render_photos
 
 
 def evaluate_synthfaces(seed: int = 0, identities: int = 100, images_per_identity: int = 160,
@@ -192,7 +199,6 @@ def evaluate_faceidgan(profile: str, variants: tuple[str, ...] = VARIANTS, seeds
     from .profiles import FACEIDGAN_BUDGETS, load_faceid_gan
     from .stats import mean_interval, paired_bootstrap
     from .train.faceidgan import VARIANT_LABELS
-    from .train.gan import features, run_generator_test
 
     identities = identities or FACEIDGAN_BUDGETS[profile]["test_identities"]
     judge = load_synth_judge(profile, device=device, progress=progress)
@@ -240,7 +246,7 @@ VERDICT_COLUMNS = (("judge similarity", "judge_similarity"), ("after blur", "jud
 
 def verdict_rows(test, outputs: dict[str, torch.Tensor], instruments, judge, references: bool = True) -> list[dict]:
     """The instruments' and the judge's verdict on one or more generators' outputs for the same
-    generator test (gan.run_generator_test), one row each, plus the true-render and blurred-mean-face
+    generator test (run_generator_test), one row each, plus the true-render and blurred-mean-face
     references as the scale: the columns of `faceidgan_table`, for notebooks 03 and 04."""
     from .instruments import generator_truth, generator_verdict, reference_verdicts
 
@@ -372,14 +378,77 @@ def faceidgan_findings(result: dict) -> list[str]:
 
 def evaluate_faceid_gan(players, judge, identities: int = 100,
                         per_identity: int = 2, seed: int = 0) -> dict:
-    """The judge's verdict on G for unseen people (`gan.judge_generator`: identity similarity,
+    """The judge's verdict on G for unseen people (`judge_generator`: identity similarity,
     top-1, pose error, L1 / SSIM to the truth), plus image quality as the Frechet distance
     between the judge's features of G's outputs and of real studio photos of the same people."""
     from .metrics import frechet_distance
-    from .train.gan import judge_generator, run_generator_test
 
     test = run_generator_test(players.G, players.identity_features, players.pose_net, identities=identities,
                               per_identity=per_identity, seed=seed, resolution=players.cfg.resolution)
     verdict = judge_generator(test, judge, players.pose_net)
     verdict["frechet_judge"] = frechet_distance(judge.embed(test.outputs), judge.embed(test.targets))
     return verdict
+
+
+# ----------------------------------------------------------------------------
+# A generator on unseen people, and the judge's and P's verdict
+# ----------------------------------------------------------------------------
+
+@dataclass
+class GeneratorTest:
+    """Unseen people for judging a generator: a wild source photo and a studio target (another
+    pose and expression, standard light) per sample; outputs G(f_id(source), f_pose(target), z)."""
+
+    sources: torch.Tensor    # (n, 3, R, R) float in [0, 1]
+    targets: torch.Tensor    # (n, 3, R, R) the truth: this person in the target pose, studio light
+    true_pose: torch.Tensor  # (n, 7) the target's yaw, pitch, roll (degrees) and expression
+    labels: torch.Tensor     # (n,) person index
+    outputs: torch.Tensor    # (n, 3, R, R)
+    identity_indices: np.ndarray | None = None  # (n,) the people in SynthFaces world `seed` ...
+    image_indices: np.ndarray | None = None     # (n,) ... and their photos: the truth can be rendered again
+    seed: int = 0
+
+
+def run_generator_test(G: Generator, identity_features: Callable[[torch.Tensor], torch.Tensor], pose_net: PoseNet,
+                   identities: int = 50, per_identity: int = 2, seed: int = 0,
+                   resolution: int = 64, split: str = "test") -> GeneratorTest:
+    """Run G on unseen people of the course world (never trained on): the `test` people (the final
+    tables) or the `validation` people (every choice of a hyper-parameter). identity_features: the
+    function that gives G its f_id (the identity network, or C's feature layer)."""
+    labels = np.repeat(np.arange(identities), per_identity)
+    ids = people_offset(split) + labels
+    photos = HELDOUT_IMAGE_OFFSET + np.tile(np.arange(per_identity), identities)
+    src, _ = render_photos(seed, ids, photos, False, resolution)
+    tgt, truth = render_photos(seed, ids, photos, True, resolution)
+    src, tgt = to_float(src), to_float(tgt)
+    f_pose = features(pose_net, tgt) / POSE_SCALE
+    out = generate(G, identity_features(src), f_pose, seed=seed)
+    return GeneratorTest(src, tgt, truth, torch.from_numpy(labels), out, ids, photos, seed)
+
+
+def judge_generator(test: GeneratorTest, judge, pose_net: PoseNet) -> dict:
+    """The judge's and P's verdict on a generator's test outputs:
+    - identity: cosine(judge(source), judge(output)) against the genuine-pair reference
+      cosine(judge(source), judge(target)) (a real photo of the same person) and the impostor
+      mean; top-1 retrieval of the source person among all sources;
+    - pose: P's error on the output against the target's true pose, next to P's error on the
+      real target (its floor);
+    - pixels: L1 and SSIM to the studio target (the truth only SynthFaces gives)."""
+    f_src, f_out, f_tgt = judge.embed(test.sources), judge.embed(test.outputs), judge.embed(test.targets)
+    same = test.labels[:, None] == test.labels[None, :]
+    cross = f_src @ f_out.T                                                 # (n, n) source i vs output j
+    nearest = (f_out @ f_src.T).argmax(1)
+    on_out = features(pose_net, test.outputs)[:, :3]
+    on_tgt = features(pose_net, test.targets)[:, :3]
+    names = ("yaw", "pitch", "roll")
+    return {
+        "samples": len(test.labels), "judge": getattr(judge, "name", "judge"),
+        "id_similarity": (f_src * f_out).sum(1).mean().item(),
+        "genuine_pair_similarity": (f_src * f_tgt).sum(1).mean().item(),
+        "impostor_similarity": cross[~same].mean().item(),
+        "id_top1": (test.labels[nearest] == test.labels).float().mean().item(),
+        "pose_error_deg": dict(zip(names, (on_out - test.true_pose[:, :3]).abs().mean(0).tolist(), strict=True)),
+        "pose_error_real_deg": dict(zip(names, (on_tgt - test.true_pose[:, :3]).abs().mean(0).tolist(), strict=True)),
+        "l1_to_truth": (test.outputs - test.targets).abs().mean().item(),
+        "ssim_to_truth": metrics.ssim(test.outputs, test.targets).item(),
+    }

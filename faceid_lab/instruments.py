@@ -365,7 +365,7 @@ PER_SAMPLE_KEYS = ("judge_similarity", "judge_similarity_blur", "judge_similarit
 
 
 def generator_truth(test) -> dict:
-    """What SynthFaces knows about a generator test's samples (gan.run_generator_test): the true
+    """What SynthFaces knows about a generator test's samples (evaluate.run_generator_test): the true
     part map of each target, the source person's identity parameters, and renders of *other*
     people in the very same studio poses (KID's reference set: same poses, not the same person)."""
     from .train.gan import studio_nuisance

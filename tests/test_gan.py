@@ -8,18 +8,11 @@ import torch
 
 from conftest import PooledPixelJudge as PixelJudge
 from faceid_lab.data import synthetic as S
+from faceid_lab.evaluate import GeneratorTest, judge_generator, run_generator_test
 from faceid_lab.models.gan import BeganDiscriminator, Generator
 from faceid_lab.models.pose import POSE_SCALE
 from faceid_lab.train.checkpoint import load_checkpoint
-from faceid_lab.train.gan import (
-    BeganBalance,
-    GanConfig,
-    GeneratorTest,
-    judge_generator,
-    run_generator_test,
-    studio_nuisance,
-    train_pose_gan,
-)
+from faceid_lab.train.gan import BeganBalance, GanConfig, studio_nuisance, train_pose_gan
 
 
 def test_shapes():

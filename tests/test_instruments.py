@@ -88,7 +88,8 @@ def test_a_finished_instrument_loads_without_rendering(ci_instruments, monkeypat
 
 def _perfect_generator_test(people: int):
     """A generator test of unseen people, two photos each, whose outputs are the true renders."""
-    from faceid_lab.train.gan import GeneratorTest, render_photos
+    from faceid_lab.evaluate import GeneratorTest
+    from faceid_lab.train.gan import render_photos
 
     ids, imgs = 1_000_000 + np.repeat(np.arange(people), 2), np.tile(np.arange(2), people)
     src, _ = render_photos(0, ids, imgs, False, 64)
