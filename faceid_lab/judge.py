@@ -104,7 +104,7 @@ def load_synth_judge(profile: str, device: str | torch.device = "cpu", progress:
         images, labels, _ = _render_training_set(JUDGE_WORLD_SEED, budget["identities"],
                                                  budget["images_per_identity"], JUDGE_RESOLUTION)
         net, history = train_classifier(images, labels, judge_config(profile), checkpoint=path, device=device,
-                                        progress=progress, save_every_s=save_every_s)
+                                        progress=progress, save_every_s=save_every_s, desc="SynthFaces judge")
     provenance = {"profile": profile, "world_seed": JUDGE_WORLD_SEED, "identities": budget["identities"],
                   "images": budget["identities"] * budget["images_per_identity"], "width": budget["width"],
                   "margin": JUDGE_MARGIN, "steps": budget["steps"], "resolution": JUDGE_RESOLUTION,

@@ -94,7 +94,7 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, cfg: Classifier
                      save_every_s: float = 120.0, save_every_steps: int | None = None,
                      log_every: int = 25, max_seconds: float | None = None,
                      progress: bool = False, dist: Dist = SINGLE, channels_last: bool | None = None,
-                     compile: bool = False) -> tuple[IdentityNet, dict]:
+                     compile: bool = False, desc: str = "identity net") -> tuple[IdentityNet, dict]:
     """Train (or load, or resume) an IdentityNet on in-memory images (N, 3, R, R) in [0, 1]
     (float or uint8). Returns the network in eval mode and its history
     {"step": [...], "loss": [...], "accuracy": [...], "seconds": float}.
@@ -127,8 +127,7 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, cfg: Classifier
         ckpt, progress = None, False  # rank 0 alone saves and shows progress
     net.train()
     began = time.perf_counter()
-    log = TrainLog(history, ("loss", "accuracy"), cfg.steps, start, log_every, ckpt, "identity net", progress, None,
-                   device)
+    log = TrainLog(history, ("loss", "accuracy"), cfg.steps, start, log_every, ckpt, desc, progress, None, device)
     for step in range(start, cfg.steps):
         idx = batch_indices(step, n, cfg.batch, cfg.seed)  # the global batch of step s
         x = to_float(images[idx.to(images.device)], device)
