@@ -297,9 +297,6 @@ def load_faceid_gan(classifier: str, profile: str, symmetric: bool = True, devic
     network and P (train-or-load too), the training people, then FaceID-GAN's players.
     This is what `faceid-lab train faceidgan` and the notebooks share. Under torchrun, rank 0
     trains-or-loads the identity network and P alone while the others wait, then all load them."""
-    if checkpoint_finished(checkpoint_path("faceidgan", profile, classifier=classifier, symmetric=symmetric,
-                                           **overrides)):
-        return load("faceidgan", profile, device, classifier=classifier, symmetric=symmetric, **overrides)
     if not dist.main:
         barrier(dist)  # wait for rank 0's identity network and P
     identity_net, _ = load_identity_net(profile, device=device, progress=progress and dist.main,
@@ -307,6 +304,9 @@ def load_faceid_gan(classifier: str, profile: str, symmetric: bool = True, devic
     pose_net = load_pose(profile, device, progress=progress and dist.main, save_every_s=save_every_s)
     if dist.main:
         barrier(dist)
+    if checkpoint_finished(checkpoint_path("faceidgan", profile, classifier=classifier, symmetric=symmetric,
+                                           **overrides)):  # loading only: no need to render the training people
+        return load("faceidgan", profile, device, classifier=classifier, symmetric=symmetric, **overrides)
     data = faceidgan_data(identity_net, pose_net, profile)
     return train_faceid_gan_or_load(data, identity_net, pose_net, faceidgan_config(classifier, profile, symmetric,
                                                                                    **overrides), profile,

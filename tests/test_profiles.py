@@ -47,3 +47,19 @@ def test_checkpoint_paths_keep_the_names_earlier_checkpoints_have(tmp_path, monk
     # the cpu checkpoints shared before this module existed (dev/fingerprint_games.py printed these)
     assert profiles.checkpoint_path("faceidgan", "cpu", classifier="2n").name == "faceidgan_2n_cpu_ff0a7227ec.pt"
     assert profiles.checkpoint_path("faceidgan", "cpu", classifier="n").name == "faceidgan_n_cpu_91e634efbe.pt"
+
+
+def test_a_trained_variant_loads_as_it_was_trained_without_rendering_its_people(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACEID_LAB_HOME", str(tmp_path))
+    trained, history = profiles.load_faceid_gan("none", "ci")
+    assert history["step"][-1] == profiles.FACEIDGAN_BUDGETS["ci"]["steps"]
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("loading a finished variant must not render its training people")
+
+    monkeypatch.setattr(profiles, "faceidgan_data", forbidden)
+    loaded, again = profiles.load_faceid_gan("none", "ci")
+    assert again["step"] == history["step"] and loaded.checkpoint == trained.checkpoint
+    for a, b in ((trained.G, loaded.G), (trained.D, loaded.D), (trained.balance, loaded.balance)):
+        assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
+    assert not loaded.G.training
