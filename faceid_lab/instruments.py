@@ -41,7 +41,6 @@ INSTRUMENTS = ("pose_reader", "param_reader", "segmenter")
 # Each instrument's own world (none of its people appears anywhere else in the course) and init seed.
 WORLD_SEEDS = {"pose_reader": 104_729, "param_reader": 130_363, "segmenter": 155_921}
 INIT_SEEDS = {"pose_reader": 11, "param_reader": 13, "segmenter": 17}
-CHECKPOINT_STEMS = {"pose_reader": "posereader", "param_reader": "paramreader", "segmenter": "segmenter"}
 # P' reads every angle in one unit (30 degrees), so no angle gets more gradient per degree than another
 READER_POSE_SCALE = torch.tensor([30.0, 30.0, 30.0, 1.0, 1.0, 1.0, 1.0])
 MIRROR = torch.tensor([-1.0, 1.0, -1.0, 1.0, 1.0, 1.0, 1.0])  # yaw and roll change sign in a mirror
@@ -190,13 +189,6 @@ def train_instrument(name: str, photos: WorldPhotos | None, cfg: InstrumentConfi
     return net.eval().requires_grad_(False), history
 
 
-def instrument_checkpoint(name: str, profile: str) -> Path:
-    """FACEID_LAB_HOME/checkpoints/<posereader|paramreader|segmenter>_<profile>.pt"""
-    from . import course
-
-    return course.path("checkpoints", f"{CHECKPOINT_STEMS[name]}_{profile}.pt")
-
-
 def instrument_config(name: str, profile: str) -> InstrumentConfig:
     b = INSTRUMENT_BUDGETS[profile]
     return InstrumentConfig(width=b["width"][name], steps=b["steps"][name], batch=b["batch"][name],
@@ -207,14 +199,16 @@ def load_instrument(name: str, profile: str, device: str | torch.device = "cpu",
                     save_every_s: float = 120.0) -> tuple[nn.Module, dict]:
     """Train-or-load one instrument of a profile: a finished checkpoint is loaded (nothing is
     rendered), an unfinished one resumes, a missing one trains on its own world."""
+    from .profiles import checkpoint_path, load
     from .train.checkpoint import checkpoint_finished
 
-    cfg, path = instrument_config(name, profile), instrument_checkpoint(name, profile)
-    photos = None
-    if not checkpoint_finished(path):
+    cfg, path = instrument_config(name, profile), checkpoint_path(name, profile)
+    if checkpoint_finished(path):
+        net, history = load(name, profile, device)
+    else:
         identities, per_identity = INSTRUMENT_BUDGETS[profile]["people"][name]
         photos = render_world(WORLD_SEEDS[name], np.arange(identities), per_identity)
-    net, history = train_instrument(name, photos, cfg, path, device, save_every_s, progress=progress)
+        net, history = train_instrument(name, photos, cfg, path, device, save_every_s, progress=progress)
     provenance = {"instrument": name, "profile": profile, "world_seed": WORLD_SEEDS[name], "init_seed": cfg.seed,
                   "width": cfg.width, "steps": cfg.steps, "checkpoint": str(path),
                   "train_seconds": round(history.get("seconds", 0.0), 1), "used_as_training_signal": False}

@@ -160,20 +160,27 @@ def faceidgan_checkpoint_name(cfg: FaceIdGanConfig, people: int, targets: int, p
     return f"faceidgan_{variant_name(cfg.classifier, cfg.symmetric)}_{profile}_{config_fingerprint(spec)[:10]}.pt"
 
 
+INSTRUMENT_STEMS = {"pose_reader": "posereader", "param_reader": "paramreader", "segmenter": "segmenter"}
+KINDS = ("identity", "pose", "judge", "faceidgan", *INSTRUMENT_STEMS)
+
+
 def checkpoint_path(kind: str, profile: str, margin: float = 0.0, classifier: str = "2n", symmetric: bool = True,
                     **overrides) -> Path:
     """Where a profile's model lives under FACEID_LAB_HOME/checkpoints: kind "identity" (with its
-    `margin`), "pose", "judge", or "faceidgan" (`classifier`, `symmetric`, config `overrides`)."""
+    `margin`), "pose", "judge", "faceidgan" (`classifier`, `symmetric`, config `overrides`), or an
+    instrument ("pose_reader", "param_reader", "segmenter")."""
     if kind == "identity":
         return course.path("checkpoints", f"identity_{profile}" + (f"_margin{margin:g}" if margin else "") + ".pt")
     if kind in ("pose", "judge"):
         return course.path("checkpoints", f"{kind}_{profile}.pt")
+    if kind in INSTRUMENT_STEMS:
+        return course.path("checkpoints", f"{INSTRUMENT_STEMS[kind]}_{profile}.pt")
     if kind == "faceidgan":
         b = FACEIDGAN_BUDGETS[profile]
         cfg = faceidgan_config(classifier, profile, symmetric, **overrides)
         name = faceidgan_checkpoint_name(cfg, b["identities"], b["identities"] * b["targets"], profile)
         return course.path("checkpoints", name)
-    raise ValueError(f"checkpoint_path: unknown kind {kind!r}; choose identity, pose, judge or faceidgan")
+    raise ValueError(f"checkpoint_path: unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
 
 
 # ----------------------------------------------------------------------------
@@ -185,9 +192,10 @@ TRAINED_BY = {  # what trains each kind when its checkpoint is missing
     "pose": "`faceid-lab train pose --profile {profile}`",
     "judge": "`faceid-lab train judge --profile {profile}`",
     "faceidgan": "`faceid-lab train faceidgan --profile {profile} --variants {variant}`",
+    **{name: "`faceid-lab train instruments --profile {profile}`" for name in INSTRUMENT_STEMS},
 }
 CHECKPOINT_KINDS = {"identity": "identity-classifier", "judge": "identity-classifier", "pose": "pose-regressor",
-                    "faceidgan": "faceid-gan"}
+                    "faceidgan": "faceid-gan", **{name: f"instrument-{name}" for name in INSTRUMENT_STEMS}}
 
 
 def _finished(kind: str, profile: str, path: Path, config: dict, variant: str = "") -> dict:
@@ -201,7 +209,8 @@ def load(kind: str, profile: str, device: str | torch.device = "cpu", margin: fl
          symmetric: bool = True, **overrides) -> tuple[IdentityNet | PoseNet | Players, dict]:
     """A finished model of a profile and its training history, built from its checkpoint alone
     (no training code, no data): "identity", "judge" -> IdentityNet; "pose" -> PoseNet (P);
-    "faceidgan" -> Players (with the identity network and P it was trained with). Frozen, eval mode.
+    "faceidgan" -> Players (with the identity network and P it was trained with); "pose_reader",
+    "param_reader", "segmenter" -> the instrument. Frozen, eval mode.
     A missing or unfinished checkpoint is a CheckpointError that names the file and what trains it."""
     device = torch.device(device)
     path = checkpoint_path(kind, profile, margin, classifier, symmetric, **overrides)
@@ -232,7 +241,15 @@ def load(kind: str, profile: str, device: str | torch.device = "cpu", margin: fl
         p.G.eval()
         p.D.eval()
         return p, ckpt.get("extra", {}).get("history", {})
-    raise ValueError(f"load: unknown kind {kind!r}; choose identity, pose, judge or faceidgan")
+    if kind in INSTRUMENT_STEMS:
+        from .instruments import build, instrument_config
+
+        cfg = instrument_config(kind, profile)
+        ckpt = _finished(kind, profile, path, asdict(cfg))
+        net = build(kind, cfg.width).to(device)
+        load_state(net, ckpt["modules"].get("net"), path, "net")
+        return net.eval().requires_grad_(False), ckpt.get("extra", {}).get("history", {})
+    raise ValueError(f"load: unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
 
 
 # ----------------------------------------------------------------------------
