@@ -37,6 +37,8 @@ def test_a_missing_model_names_its_file_and_what_trains_it(tmp_path, monkeypatch
         profiles.load("pose", "ci")
     with pytest.raises(CheckpointError, match=r"faceidgan_2n-nosym_ci_\w+\.pt: .*--variants 2n-nosym"):
         profiles.load("faceidgan", "ci", classifier="2n", symmetric=False)
+    with pytest.raises(CheckpointError, match=r"segmenter_ci\.pt: .*faceid-lab train instruments --profile ci"):
+        profiles.load("segmenter", "ci")
 
 
 def test_checkpoint_paths_keep_the_names_earlier_checkpoints_have(tmp_path, monkeypatch):
