@@ -20,6 +20,7 @@ from faceid_lab.train.faceidgan import (
     classifier_loss,
     identity_loss,
     make_classifier,
+    softened,
     synth_weight_at,
     train_faceid_gan,
     two_n_labels,
@@ -62,6 +63,8 @@ def test_config_checks_the_classifier_and_no_c_means_no_symmetry():
         FaceIdGanConfig(classifier="3n")
     assert FaceIdGanConfig(classifier="none", symmetric=True).symmetric is False
     assert FaceIdGanConfig(classifier="frozen", symmetric=False).symmetric is True  # a frozen C is the same net
+    with pytest.raises(ValueError, match="source, target"):
+        FaceIdGanConfig(id_anchor="mean")
 
 
 def test_c_starts_as_the_identity_network_with_a_fresh_head():
@@ -96,10 +99,13 @@ def test_every_variant_trains_with_its_own_label_space_and_f_id(tiny, classifier
     else:
         assert p.C.head.out_features == 4 * (2 if classifier == "2n" else 1)
         assert min(hist["c_loss"]) > 0 and min(hist["id"]) > 0
-    # information symmetry: G's f_id comes from C itself, which has moved away from the frozen network
+    # information symmetry: G's f_id comes from C itself, which has moved away from the frozen network;
+    # both see the source as C does in the game (softened)
+    seen = softened(src, p.cfg.soften)
+    assert p.cfg.soften > 0 and not torch.equal(seen, src)
     with torch.no_grad():
-        frozen = identity_net.features(src)
-        want = p.C.features(src) if symmetric else frozen
+        frozen = identity_net.features(seen)
+        want = p.C.features(seen) if symmetric else frozen
     assert torch.allclose(p.identity_features(src), want, atol=1e-6)
     if symmetric:
         assert not torch.allclose(want, frozen, atol=1e-4)

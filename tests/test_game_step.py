@@ -8,10 +8,12 @@ or a schedule the loop ignores each changes one of these numbers."""
 
 import contextlib
 import copy
+import math
 
 import pytest
 import torch
 import torch.nn.functional as F
+from torchvision.transforms.functional import gaussian_blur
 
 from faceid_lab.profiles import faceidgan_checkpoint_name
 from faceid_lab.train import faceidgan as game
@@ -31,9 +33,10 @@ def _batch(data, generator):
     return sources, real, labels, data.f_pose[labels * 4], torch.randn(4, 8, generator=generator)
 
 
-def _one_step(tiny_gan_world, monkeypatch, classifier: str, symmetric: bool):
+def _one_step(tiny_gan_world, monkeypatch, classifier: str, symmetric: bool, ramp: float = 1.0, **levers):
     identity_net, pose_net, data = tiny_gan_world
-    cfg = FaceIdGanConfig(classifier=classifier, symmetric=symmetric, **CFG)
+    # the levers against texture off unless asked for, whatever their defaults
+    cfg = FaceIdGanConfig(classifier=classifier, symmetric=symmetric, **CFG, **(game.LATER_DEFAULTS | levers))
     p = build_players(cfg, identity_net, pose_net, 4, torch.device("cpu"), data)
     p.G.train()
     p.D.train()
@@ -48,16 +51,26 @@ def _one_step(tiny_gan_world, monkeypatch, classifier: str, symmetric: bool):
 
     monkeypatch.setattr(game, "update", spy)
     batch = _batch(data, torch.Generator().manual_seed(0))
-    values = game.faceid_gan_step(p, *batch, SYNTH_WEIGHT, contextlib.nullcontext(), None)
+    values = game.faceid_gan_step(p, *batch, SYNTH_WEIGHT, contextlib.nullcontext(), None, None, ramp)
     return p, before, batch, losses, dict(zip(game.LOG_KEYS, values.tolist(), strict=True))
 
 
 @torch.no_grad()
-def _by_hand(p, before, batch, classifier: str, symmetric: bool) -> dict[str, float]:
-    """The three losses of the paper's game, written out from the players."""
+def _by_hand(p, before, batch, classifier: str, symmetric: bool, ramp: float = 1.0, soften: float = 0.0,
+             id_anchor: str = "source", edge_weight: float = 0.0) -> dict[str, float]:
+    """The three losses of the paper's game, written out from the players, with the levers against
+    adversarial texture: C and P see faces blurred by `soften`; G's identity loss anchored at the
+    source or the target; an edge term; D's, P's and C's terms in G's loss scaled by `ramp`."""
     sources, real, labels, f_pose, z = batch
     n = p.num_identities
-    f_id = (before.C if (before.C is not None and symmetric) else before.identity_net).features(sources)
+
+    def seen(x):  # what C and P see
+        if not soften:
+            return x
+        size = 2 * math.ceil(3 * soften) + 1
+        return gaussian_blur(x, [size, size], [soften, soften])
+
+    f_id = (before.C if (before.C is not None and symmetric) else before.identity_net).features(seen(sources))
     fake = before.G(f_id, f_pose, z)
     # D (BEGAN): reconstruct real faces, push fakes away by k:  R(real) - k R(fake)
     errors = (torch.cat([real, fake]) - before.D(torch.cat([real, fake]))).abs().flatten(1).mean(1)
@@ -65,18 +78,22 @@ def _by_hand(p, before, batch, classifier: str, symmetric: bool) -> dict[str, fl
     if before.C is not None and classifier != "frozen":  # a frozen C never trains
         # C: real photos (studio and wild) are class i; synthesized faces are N + i (2N) or i (N);
         # a real-only C gives them no weight
-        logits = before.C.logits(before.C(torch.cat([real, sources, fake])))
+        logits = before.C.logits(before.C(seen(torch.cat([real, sources, fake]))))
         fake_labels = labels + n if classifier == "2n" else labels
         weight = 0.0 if classifier == "real" else SYNTH_WEIGHT
         out["C"] = (F.cross_entropy(logits[:8], torch.cat([labels, labels]))
                     + weight * F.cross_entropy(logits[8:], fake_labels)).item()
     # G: fool the updated D, show P the target pose, match the studio photo, keep the person for C
-    loss = p.D.recon_error(fake).mean()
-    loss = loss + 0.7 * (p.pose_net(fake) / p.pose_scale - f_pose).abs().mean()
-    loss = loss + 0.9 * (fake - real).abs().mean()
+    played = p.D.recon_error(fake).mean()
+    played = played + 0.7 * (p.pose_net(seen(fake)) / p.pose_scale - f_pose).abs().mean()
     if p.C is not None:
-        f_source = f_id if symmetric else p.C(sources)
-        loss = loss + 1.3 * (1 - F.cosine_similarity(f_source, p.C(fake), dim=1)).mean()
+        f_anchor = p.C(seen(real)) if id_anchor == "target" else f_id if symmetric else p.C(seen(sources))
+        played = played + 1.3 * (1 - F.cosine_similarity(f_anchor, p.C(seen(fake)), dim=1)).mean()
+    loss = 0.9 * (fake - real).abs().mean() + ramp * played
+    if edge_weight:
+        dx = lambda x: x[..., :, 1:] - x[..., :, :-1]  # noqa: E731
+        dy = lambda x: x[..., 1:, :] - x[..., :-1, :]  # noqa: E731
+        loss = loss + edge_weight * ((dx(fake) - dx(real)).abs().mean() + (dy(fake) - dy(real)).abs().mean())
     out["G"] = loss.item()
     return out
 
@@ -90,7 +107,23 @@ def test_each_player_minimises_the_papers_loss(tiny_gan_world, monkeypatch, clas
     assert len(losses) == len(players)  # one update per player, in the paper's order
     for name, loss in zip(players, losses, strict=True):
         assert loss.item() == pytest.approx(want[name], rel=1e-5, abs=1e-6), f"{name}'s loss"
-    assert logged["k"] == pytest.approx(K + 0.001 * (0.5 * logged["r_real"] - logged["r_fake"]))  # k moves
+    gamma = FaceIdGanConfig().gamma
+    assert logged["k"] == pytest.approx(K + 0.001 * (gamma * logged["r_real"] - logged["r_fake"]))  # k moves
+
+
+@pytest.mark.parametrize("levers", [dict(soften=1.0), dict(id_anchor="target"), dict(edge_weight=0.6),
+                                    dict(soften=0.8, id_anchor="target", edge_weight=0.5)])
+@pytest.mark.parametrize("ramp", [1.0, 0.25])
+def test_the_levers_against_texture_enter_the_losses_as_written(tiny_gan_world, monkeypatch, levers, ramp):
+    p, before, batch, losses, _ = _one_step(tiny_gan_world, monkeypatch, "2n", True, ramp, **levers)
+    want = _by_hand(p, before, batch, "2n", True, ramp, **levers)
+    for name, loss in zip(["D", "C", "G"], losses, strict=True):
+        assert loss.item() == pytest.approx(want[name], rel=1e-5, abs=1e-6), f"{name}'s loss"
+    # each lever is sharp: the same step written without it misses
+    plain = _by_hand(p, before, batch, "2n", True)
+    assert losses[2].item() != pytest.approx(plain["G"], rel=1e-4)
+    if "soften" in levers:
+        assert losses[1].item() != pytest.approx(plain["C"], rel=1e-4)  # C learns from blurred faces too
 
 
 def test_the_hand_computed_losses_tell_the_variants_apart(tiny_gan_world, monkeypatch):
@@ -105,18 +138,25 @@ def test_the_hand_computed_losses_tell_the_variants_apart(tiny_gan_world, monkey
 
 def test_the_loop_follows_cs_synthesized_weight_schedule(tiny_gan_world, monkeypatch):
     identity_net, pose_net, data = tiny_gan_world
-    cfg = FaceIdGanConfig(classifier="2n", steps=5, **CFG)
+    cfg = FaceIdGanConfig(classifier="2n", steps=5, warmup=0.0, **CFG)
     seen = []
     step = game.faceid_gan_step
 
-    def spy(p, sources, real, labels, f_pose, z, synth_weight, autocast, scaler, pixel_weight=None):
+    def spy(p, sources, real, labels, f_pose, z, synth_weight, autocast, scaler, pixel_weight=None, ramp=1.0):
         seen.append(synth_weight)
-        return step(p, sources, real, labels, f_pose, z, synth_weight, autocast, scaler, pixel_weight)
+        ramps.append(ramp)
+        return step(p, sources, real, labels, f_pose, z, synth_weight, autocast, scaler, pixel_weight, ramp)
 
     monkeypatch.setattr(game, "faceid_gan_step", spy)
+    ramps = []
     train_faceid_gan(data, identity_net, pose_net, cfg)
     assert seen == [synth_weight_at(s, cfg) for s in range(5)]
     assert seen[0] == cfg.synth_weight_start and seen[-1] == pytest.approx(cfg.synth_weight_end)
+    assert ramps == [1.0] * 5  # no warm-up: D, P and C count from the first step
+    # a warm-up over 40% of 5 steps: G's adversarial terms at 0, 1/2, then full weight
+    ramps = []
+    train_faceid_gan(data, identity_net, pose_net, FaceIdGanConfig(classifier="2n", steps=5, warmup=0.4, **CFG))
+    assert ramps == [0.0, 0.5, 1.0, 1.0, 1.0]
 
 
 def test_a_frozen_c_never_changes_and_a_real_only_c_never_learns_from_g(tiny_gan_world, monkeypatch):
@@ -147,7 +187,7 @@ def test_pixel_weights_count_the_faces_features_more_and_keep_the_mean():
 def test_g_weighs_its_l1_by_the_targets_features(tiny_gan_world, monkeypatch):
     identity_net, pose_net, data = tiny_gan_world
     assert data.target_parts is not None and data.target_parts.shape[0] == len(data.targets)
-    cfg = FaceIdGanConfig(classifier="none", **CFG)
+    cfg = FaceIdGanConfig(classifier="none", **CFG, **game.LATER_DEFAULTS)
     p = build_players(cfg, identity_net, pose_net, 4, torch.device("cpu"), data)
     before, losses, update = copy.deepcopy(p), [], game.update
     monkeypatch.setattr(game, "update", lambda loss, opt, scaler, last=True: (losses.append(loss.detach()),
@@ -176,7 +216,10 @@ def test_g_weighs_its_l1_by_the_targets_features(tiny_gan_world, monkeypatch):
 
 
 def test_a_later_config_field_at_its_default_keeps_old_checkpoint_names():
-    cfg = FaceIdGanConfig(classifier="2n", **CFG)
-    assert "feature_weight" not in game.stored_config(cfg)
+    cfg = FaceIdGanConfig(classifier="2n", **CFG, **game.LATER_DEFAULTS)  # a config from before those fields
+    assert not set(game.LATER_DEFAULTS) & set(game.stored_config(cfg))
     named = faceidgan_checkpoint_name(cfg, 4, 16, "ci")
-    assert faceidgan_checkpoint_name(FaceIdGanConfig(classifier="2n", feature_weight=5.0, **CFG), 4, 16, "ci") != named
+    for changed in (dict(feature_weight=5.0), dict(soften=1.0), dict(id_anchor="target"), dict(warmup=0.2),
+                    dict(edge_weight=0.5)):
+        later = game.LATER_DEFAULTS | changed
+        assert faceidgan_checkpoint_name(FaceIdGanConfig(classifier="2n", **later, **CFG), 4, 16, "ci") != named

@@ -42,6 +42,7 @@ from torch import nn
 
 from ..errors import check_training_config
 from ..images import to_float
+from ..metrics import gaussian_blurred
 from ..models.gan import BeganDiscriminator, Generator
 from ..models.identity import IdentityNet
 from ..models.pose import POSE_SCALE, PoseNet
@@ -51,6 +52,7 @@ from .gan import BeganBalance, GanData
 from .loop import TrainLog, amp_context, resident, resume_run, speed_up, to_memory_format, update, use_channels_last
 
 CLASSIFIERS = ("none", "frozen", "real", "n", "2n")
+ID_ANCHORS = ("source", "target")
 VARIANT_LABELS = {  # what each row of a comparison is
     "none": "no C (no identity loss)",
     "frozen": "frozen C (fixed N-class recogniser)",
@@ -78,11 +80,16 @@ class FaceIdGanConfig:
     batch: int = 16
     lr: float = 4e-4               # G and D (Adam, betas 0.5 / 0.999)
     c_lr: float = 2e-4             # C's fine-tuning learning rate
-    gamma: float = 0.5             # BEGAN's diversity ratio: the target of R(fake) / R(real)
+    # BEGAN's diversity ratio, the target of R(fake) / R(real): at 0.5 k never left 0 (G's fakes are
+    # smoother than real faces, so R(fake) < 0.5 R(real) never held); at 0.75 k moves (#19, 600 steps)
+    gamma: float = 0.75
     lambda_k: float = 0.001        # how fast the balance k follows
-    pose_weight: float = 1.0       # P's error on G's output (poses divided by POSE_SCALE)
+    # P's error on G's output (poses divided by POSE_SCALE) and G's identity loss. At 1.0 either term
+    # alone turns G's faces into colour noise (P and C are networks: G satisfies them with patterns);
+    # at 0.1 G paints heads (#19: validation SSIM 0.30 -> 0.54 at 600 steps, N-class C).
+    pose_weight: float = 0.1
     recon_weight: float = 1.0      # L1 to the studio photo of the same person in the target pose
-    id_weight: float = 1.0         # G's identity loss: 1 - cos(C(source), C(output))
+    id_weight: float = 0.1         # G's identity loss: 1 - cos(C(source), C(output))
     synth_weight_start: float = 1.0  # weight of C's loss on synthesized faces at step 0 ...
     synth_weight_end: float = 0.25   # ... decaying (cosine) to this at the last step
     imprint: bool = True           # C's head starts at each person's mean feature (real and synthesized rows)
@@ -91,9 +98,18 @@ class FaceIdGanConfig:
     # mouth in the target's part map, which the renderer gives with the training data) this many
     # times: 1.0 is plain L1. Eyes are a few pixels, so plain L1 lets G paint a featureless head.
     feature_weight: float = 1.0
+    # Against adversarial texture (#19): C and P are networks, and a face that only satisfies them
+    # with pixel-level patterns is noise to a person. soften: sigma (pixels) of the Gaussian blur on
+    # every face C sees (its update, f_id, G's identity loss) and on G's output before P reads it.
+    soften: float = 1.0
+    id_anchor: str = "source"      # G's identity loss against C(source photo) or C(target: the studio photo)
+    warmup: float = 0.0            # share of the steps over which D's, P's and C's terms in G's loss ramp up
+    edge_weight: float = 0.0       # L1 between the image gradients of G's output and of the studio photo
 
     def __post_init__(self):
         check_training_config(self)
+        if self.id_anchor not in ID_ANCHORS:
+            raise ValueError(f"id_anchor must be one of {', '.join(ID_ANCHORS)}, not {self.id_anchor!r}")
         if self.classifier not in CLASSIFIERS:
             raise ValueError(f"classifier must be one of {', '.join(CLASSIFIERS)}, not {self.classifier!r}")
         if self.classifier == "none":
@@ -104,7 +120,7 @@ class FaceIdGanConfig:
 
 # Fields added after checkpoints were shared: each enters a checkpoint's config (and so its name)
 # only when it differs from its default here, so every earlier checkpoint still loads.
-LATER_DEFAULTS = {"feature_weight": 1.0}
+LATER_DEFAULTS = {"feature_weight": 1.0, "soften": 0.0, "id_anchor": "source", "warmup": 0.0, "edge_weight": 0.0}
 FEATURE_PARTS = ("nose", "eye", "brow", "lips", "mouth")
 
 
@@ -138,6 +154,26 @@ def classifier_loss(logits_real: torch.Tensor, labels_real: torch.Tensor, logits
 def identity_loss(f_source: torch.Tensor, f_output: torch.Tensor) -> torch.Tensor:
     """G's identity loss: mean of 1 - cos(f_source, f_output) over the batch (features of the same C)."""
     return (1 - F.cosine_similarity(f_source, f_output, dim=1)).mean()
+
+
+def softened(images: torch.Tensor, sigma: float) -> torch.Tensor:
+    """What C and P see of a face: a Gaussian blur of `sigma` pixels (none at 0), so that no
+    pattern finer than a face's features can move them."""
+    return gaussian_blurred(to_float(images), sigma) if sigma > 0 else images
+
+
+def edge_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """L1 between the horizontal and vertical pixel differences of two (B, 3, R, R) batches: it asks
+    for the edges of eyes and lips where plain L1 settles for their blurred average."""
+    dx = (fake[..., :, 1:] - fake[..., :, :-1]) - (real[..., :, 1:] - real[..., :, :-1])
+    dy = (fake[..., 1:, :] - fake[..., :-1, :]) - (real[..., 1:, :] - real[..., :-1, :])
+    return dx.abs().mean() + dy.abs().mean()
+
+
+def ramp_at(step: int, cfg: FaceIdGanConfig) -> float:
+    """The weight of D's, P's and C's terms in G's loss: 0 -> 1 linearly over the first `warmup`
+    share of the steps (G first learns the face from the studio photos), then 1."""
+    return 1.0 if cfg.warmup <= 0 else min(1.0, step / (cfg.warmup * cfg.steps))
 
 
 def synth_weight_at(step: int, cfg: FaceIdGanConfig) -> float:
@@ -201,23 +237,25 @@ class Players:
     def f_id(self, sources: torch.Tensor) -> torch.Tensor:
         """G's identity input for source photos (B, 3, R, R) on the device: (B, 256)."""
         with torch.no_grad():
-            return self.id_encoder.features(sources)
+            return self.id_encoder.features(softened(sources, self.cfg.soften))
 
     def identity_features(self, images: torch.Tensor) -> torch.Tensor:
         """f_id for many images (N, 3, R, R) on the CPU, batched (for tests and previews)."""
         from ..models import run_batched
 
-        return run_batched(self.id_encoder, images)  # IdentityNet.forward is its feature layer
+        return run_batched(self.id_encoder, softened(images, self.cfg.soften))  # forward: the feature layer
 
 
 @torch.no_grad()
-def imprint_head(C: IdentityNet, images: torch.Tensor, labels: torch.Tensor, num_identities: int) -> None:
+def imprint_head(C: IdentityNet, images: torch.Tensor, labels: torch.Tensor, num_identities: int,
+                 soften: float = 0.0) -> None:
     """Start C's head knowing the people: row i = the mean feature of person i's photos, unit length
     (weight imprinting). A 2N head gets the same row for synthesized person N + i, so C starts
     unable to tell the two apart and must learn what makes G's faces different."""
     from ..models import run_batched
 
-    feats = run_batched(C, images)                                        # (M, 256)
+    feats = torch.cat([run_batched(C, softened(images[a:a + 1024], soften))  # (M, 256)
+                       for a in range(0, len(images), 1024)])
     centres = torch.zeros(num_identities, feats.shape[1]).index_add_(0, labels, feats)
     centres = F.normalize(centres, dim=1).to(C.head.weight.device)
     C.head.weight.copy_(centres.repeat(C.head.out_features // num_identities, 1))
@@ -238,7 +276,7 @@ def build_players(cfg: FaceIdGanConfig, identity_net: IdentityNet, pose_net: Pos
             C.requires_grad_(False)
         if cfg.imprint and data is not None:
             imprint_head(C, torch.cat([data.sources, data.targets]),
-                         torch.cat([data.source_labels, data.target_labels]), num_identities)
+                         torch.cat([data.source_labels, data.target_labels]), num_identities, cfg.soften)
     adam = dict(lr=cfg.lr, betas=(0.5, 0.999))
     trained_c = C is not None and cfg.classifier != "frozen"
     return Players(
@@ -254,11 +292,12 @@ LOG_KEYS = ("r_real", "r_fake", "k", "M", "pose", "l1", "id", "c_loss", "c_foole
 
 def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
                     labels: torch.Tensor, f_pose: torch.Tensor, z: torch.Tensor, synth_weight: float,
-                    autocast, scaler, pixel_weight: torch.Tensor | None = None) -> torch.Tensor:
+                    autocast, scaler, pixel_weight: torch.Tensor | None = None, ramp: float = 1.0) -> torch.Tensor:
     """One step of the three-player game on a batch: sources (B, 3, R, R) wild photos that give
     f_id; real (B, 3, R, R) the studio photos of the same people (the targets); labels (B,)
     person indices; f_pose (B, 7) the targets' poses / POSE_SCALE; z (B, z_dim); pixel_weight
-    (B, 1, R, R) or None: the weight of each pixel in G's L1 to the studio photo (pixel_weights).
+    (B, 1, R, R) or None: the weight of each pixel in G's L1 to the studio photo (pixel_weights);
+    ramp: the weight of D's, P's and C's terms in G's loss (ramp_at).
     Updates D, then C, then G, then k. Returns the step's LOG_KEYS values (on the device).
     Each player's update is one forward and one backward of its (DDP-wrapped) module."""
     cfg, B = p.cfg, len(labels)
@@ -280,7 +319,8 @@ def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
     if p.opt_c is not None:  # a frozen C never trains
         with phase("C update"):
             with autocast:
-                logits = p.C.logits(p.train_C(torch.cat([real, sources, fake.detach()])))  # (3B, classes)
+                seen = softened(torch.cat([real, sources, fake.detach()]), cfg.soften)   # (3B, 3, R, R)
+                logits = p.C.logits(p.train_C(seen))                                    # (3B, classes)
             logits_real, logits_fake = logits[:2 * B].float(), logits[2 * B:].float()
             labels_real = torch.cat([labels, labels])
             synthesized = torch.ones_like(labels)
@@ -299,14 +339,20 @@ def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
             m.requires_grad_(False)
         with autocast:
             r_fake = p.D.recon_error(fake).float().mean()
-            pose_err = ((p.pose_net(fake.float()) / p.pose_scale) - f_pose).abs().mean()
+            fake_seen = softened(fake, cfg.soften)                                  # what C and P see
+            pose_err = ((p.pose_net(fake_seen.float()) / p.pose_scale) - f_pose).abs().mean()
             id_err = zero
             if p.C is not None:
-                f_source = f_id if cfg.symmetric else p.C(sources).detach()
-                id_err = identity_loss(f_source.float(), p.C(fake).float())
+                if cfg.id_anchor == "target":  # the same person in the same pose: pose cannot fight identity
+                    f_anchor = p.C(softened(real, cfg.soften)).detach()
+                else:
+                    f_anchor = f_id if cfg.symmetric else p.C(softened(sources, cfg.soften)).detach()
+                id_err = identity_loss(f_anchor.float(), p.C(fake_seen).float())
         l1 = (fake.float() - real).abs()                                         # (B, 3, R, R)
         l1 = (l1 * pixel_weight).mean() if pixel_weight is not None else l1.mean()
-        loss_g = r_fake + cfg.pose_weight * pose_err + cfg.recon_weight * l1 + cfg.id_weight * id_err
+        edges = edge_loss(fake.float(), real) if cfg.edge_weight else zero
+        loss_g = (cfg.recon_weight * l1 + cfg.edge_weight * edges
+                  + ramp * (r_fake + cfg.pose_weight * pose_err + cfg.id_weight * id_err))
         update(loss_g, p.opt_g, scaler)  # the step's last update: the scaler moves after it
         for m in judges:
             m.requires_grad_(True)
@@ -376,7 +422,7 @@ def train_faceid_gan(data: GanData, identity_net: IdentityNet, pose_net: PoseNet
                 raise ValueError("feature_weight needs the targets' part maps (GanData.target_parts)")
             weight = pixel_weights(data.target_parts[idx[rows]].to(device), cfg.feature_weight)
         values = faceid_gan_step(p, sources, real, labels[rows].to(device), data.f_pose[idx][rows].to(device), z,
-                                 synth_weight_at(step, cfg), autocast, scaler, weight)
+                                 synth_weight_at(step, cfg), autocast, scaler, weight, ramp_at(step, cfg))
         log.step(step + 1, values, p.G)
         if p.checkpoint is not None and dist.main and (step + 1) in snapshot_steps(cfg):
             save_snapshot(p, step + 1)
