@@ -57,7 +57,7 @@ def _one_step(tiny_gan_world, monkeypatch, classifier: str, symmetric: bool, ram
 
 @torch.no_grad()
 def _by_hand(p, before, batch, classifier: str, symmetric: bool, ramp: float = 1.0, soften: float = 0.0,
-             id_anchor: str = "source", edge_weight: float = 0.0) -> dict[str, float]:
+             id_anchor: str = "source", edge_weight: float = 0.0, angle_scale: float = 0.0) -> dict[str, float]:
     """The three losses of the paper's game, written out from the players, with the levers against
     adversarial texture: C and P see faces blurred by `soften`; G's identity loss anchored at the
     source or the target; an edge term; D's, P's and C's terms in G's loss scaled by `ramp`."""
@@ -85,7 +85,10 @@ def _by_hand(p, before, batch, classifier: str, symmetric: bool, ramp: float = 1
                     + weight * F.cross_entropy(logits[8:], fake_labels)).item()
     # G: fool the updated D, show P the target pose, match the studio photo, keep the person for C
     played = p.D.recon_error(fake).mean()
-    played = played + 0.7 * (p.pose_net(seen(fake)) / p.pose_scale - f_pose).abs().mean()
+    per_output = torch.ones(7)
+    if angle_scale:  # yaw, pitch, roll in degrees / angle_scale; POSE_SCALE is (75, 25, 15)
+        per_output[:3] = torch.tensor([75.0, 25.0, 15.0]) / angle_scale
+    played = played + 0.7 * ((p.pose_net(seen(fake)) / p.pose_scale - f_pose).abs() * per_output).mean()
     if p.C is not None:
         f_anchor = p.C(seen(real)) if id_anchor == "target" else f_id if symmetric else p.C(seen(sources))
         played = played + 1.3 * (1 - F.cosine_similarity(f_anchor, p.C(seen(fake)), dim=1)).mean()
@@ -112,6 +115,7 @@ def test_each_player_minimises_the_papers_loss(tiny_gan_world, monkeypatch, clas
 
 
 @pytest.mark.parametrize("levers", [dict(soften=1.0), dict(id_anchor="target"), dict(edge_weight=0.6),
+                                    dict(angle_scale=20.0),
                                     dict(soften=0.8, id_anchor="target", edge_weight=0.5)])
 @pytest.mark.parametrize("ramp", [1.0, 0.25])
 def test_the_levers_against_texture_enter_the_losses_as_written(tiny_gan_world, monkeypatch, levers, ramp):
@@ -220,6 +224,6 @@ def test_a_later_config_field_at_its_default_keeps_old_checkpoint_names():
     assert not set(game.LATER_DEFAULTS) & set(game.stored_config(cfg))
     named = faceidgan_checkpoint_name(cfg, 4, 16, "ci")
     for changed in (dict(feature_weight=5.0), dict(soften=1.0), dict(id_anchor="target"), dict(warmup=0.2),
-                    dict(edge_weight=0.5)):
+                    dict(edge_weight=0.5), dict(angle_scale=20.0)):
         later = game.LATER_DEFAULTS | changed
         assert faceidgan_checkpoint_name(FaceIdGanConfig(classifier="2n", **later, **CFG), 4, 16, "ci") != named
