@@ -46,9 +46,17 @@ def test_checkpoint_paths_keep_the_names_earlier_checkpoints_have(tmp_path, monk
     assert profiles.checkpoint_path("identity", "cpu").name == "identity_cpu.pt"
     assert profiles.checkpoint_path("identity", "cpu", margin=0.2).name == "identity_cpu_margin0.2.pt"
     assert profiles.checkpoint_path("judge", "gpu").name == "judge_gpu.pt"
-    # the cpu checkpoints shared before this module existed (dev/fingerprint_games.py printed these)
-    assert profiles.checkpoint_path("faceidgan", "cpu", classifier="2n").name == "faceidgan_2n_cpu_ff0a7227ec.pt"
-    assert profiles.checkpoint_path("faceidgan", "cpu", classifier="n").name == "faceidgan_n_cpu_91e634efbe.pt"
+    # the cpu checkpoints shared before this module existed (dev/fingerprint_games.py printed these) keep
+    # their names under the defaults they were trained with (before #19: weights 1, gamma 0.5, no
+    # softening, 3000 steps)
+    before_19 = dict(pose_weight=1.0, id_weight=1.0, gamma=0.5, soften=0.0, steps=3000)
+    assert profiles.checkpoint_path("faceidgan", "cpu", classifier="2n",
+                                    **before_19).name == "faceidgan_2n_cpu_ff0a7227ec.pt"
+    assert profiles.checkpoint_path("faceidgan", "cpu", classifier="n",
+                                    **before_19).name == "faceidgan_n_cpu_91e634efbe.pt"
+    # and the defaults of #19 name the checkpoints trained with them (on 2026-12-05)
+    assert profiles.checkpoint_path("faceidgan", "cpu", classifier="2n").name == "faceidgan_2n_cpu_997343e932.pt"
+    assert profiles.checkpoint_path("faceidgan", "cpu", classifier="none").name == "faceidgan_none_cpu_0ead8f1285.pt"
 
 
 def test_a_trained_variant_loads_as_it_was_trained_without_rendering_its_people(tmp_path, monkeypatch):
