@@ -316,9 +316,13 @@ def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
     cfg, B = p.cfg, len(labels)
     phase = torch.profiler.record_function  # named ranges: `faceid-lab bench train faceidgan --breakdown`
     with phase("f_id + G forward"):
-        f_id = p.f_id(sources)                                              # (B, 256)
+        # every face as C and P see it (softened), blurred once per step
+        seen_sources, seen_real = softened(sources, cfg.soften), softened(real, cfg.soften)
+        with torch.no_grad():
+            f_id = p.id_encoder.features(seen_sources)                        # (B, 256), as Players.f_id
         with autocast:
             fake = p.train_G(f_id, f_pose, z)                                 # (B, 3, R, R)
+        seen_fake = softened(fake, cfg.soften)
     # D: rebuild real faces well, fakes badly (weighted by k)
     with phase("D update"):
         with autocast:
@@ -332,7 +336,7 @@ def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
     if p.opt_c is not None:  # a frozen C never trains
         with phase("C update"):
             with autocast:
-                seen = softened(torch.cat([real, sources, fake.detach()]), cfg.soften)   # (3B, 3, R, R)
+                seen = torch.cat([seen_real, seen_sources, seen_fake.detach()])         # (3B, 3, R, R)
                 logits = p.C.logits(p.train_C(seen))                                    # (3B, classes)
             logits_real, logits_fake = logits[:2 * B].float(), logits[2 * B:].float()
             labels_real = torch.cat([labels, labels])
@@ -352,16 +356,15 @@ def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
             m.requires_grad_(False)
         with autocast:
             r_fake = p.D.recon_error(fake).float().mean()
-            fake_seen = softened(fake, cfg.soften)                                  # what C and P see
-            pose_err = (((p.pose_net(fake_seen.float()) / p.pose_scale) - f_pose).abs()
+            pose_err = (((p.pose_net(seen_fake.float()) / p.pose_scale) - f_pose).abs()
                         * pose_loss_weights(p.pose_scale, cfg.angle_scale)).mean()
             id_err = zero
             if p.C is not None:
                 if cfg.id_anchor == "target":  # the same person in the same pose: pose cannot fight identity
-                    f_anchor = p.C(softened(real, cfg.soften)).detach()
+                    f_anchor = p.C(seen_real).detach()
                 else:
-                    f_anchor = f_id if cfg.symmetric else p.C(softened(sources, cfg.soften)).detach()
-                id_err = identity_loss(f_anchor.float(), p.C(fake_seen).float())
+                    f_anchor = f_id if cfg.symmetric else p.C(seen_sources).detach()
+                id_err = identity_loss(f_anchor.float(), p.C(seen_fake).float())
         l1 = (fake.float() - real).abs()                                         # (B, 3, R, R)
         l1 = (l1 * pixel_weight).mean() if pixel_weight is not None else l1.mean()
         edges = edge_loss(fake.float(), real) if cfg.edge_weight else zero
