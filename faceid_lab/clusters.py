@@ -20,7 +20,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .models import run_batched
 from .models.pose import POSE_SCALE
 
 
@@ -72,8 +71,8 @@ def collect_clusters(models: dict, judge, identities: int = 12, per_identity: in
             out.synthesized[(name, step)] = fake
             out.judge[("synthesized", name, step)] = judge.embed(fake)
             if p.C is not None:
-                out.own_c[("real", name, step)] = run_batched(p.C, wild)
-                out.own_c[("synthesized", name, step)] = run_batched(p.C, fake)
+                out.own_c[("real", name, step)] = p.c_features(wild)       # as C sees faces (blurred)
+                out.own_c[("synthesized", name, step)] = p.c_features(fake)
     return out
 
 

@@ -12,6 +12,7 @@ notebook 01's autoencoder deepfakes, which no detector has seen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,13 +35,16 @@ def detection_auc(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> float
 
 
 class CScore(nn.Module):
-    """A 2N-class C as a detector: (B, 3, R, R) -> (B,) log P(synthesized) - log P(real)."""
+    """A 2N-class C as a detector: (B, 3, R, R) -> (B,) log P(synthesized) - log P(real).
+    view: what C sees of a face (Players.c_sees: the blur C was trained through); None: the face."""
 
-    def __init__(self, C: nn.Module, num_identities: int):
+    def __init__(self, C: nn.Module, num_identities: int,
+                 view: Callable[[torch.Tensor], torch.Tensor] | None = None):
         super().__init__()
-        self.C, self.n = C, num_identities
+        self.C, self.n, self.view = C, num_identities, view
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.view(x) if self.view is not None else x
         logits = self.C.logits(self.C.features(x))                          # (B, 2N)
         return logits[:, self.n:].logsumexp(1) - logits[:, :self.n].logsumexp(1)
 
@@ -134,7 +138,7 @@ def deepfake_frames(profile: str, device: str | torch.device = "cpu",
 
 def detection_report(players, d: DetectionData, detector: Detector) -> list[dict]:
     """ROC AUC of C's split and of the dedicated detector, in distribution and across generators."""
-    c_score = CScore(players.C, players.num_identities) if players.C is not None else None
+    c_score = CScore(players.C, players.num_identities, players.c_sees) if players.C is not None else None
     rows = []
     for name, net in (("C's real/synth split (2N)", c_score), ("dedicated detector", detector)):
         if net is None:

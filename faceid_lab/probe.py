@@ -20,14 +20,15 @@ from .train.loop import update
 
 
 class ClassifierLogits(nn.Module):
-    """C as a plain classifier: face (B, 3, R, R) -> logits (B, classes)."""
+    """C as a plain classifier: face (B, 3, R, R) -> logits (B, classes), through `view` (what C
+    sees of a face, Players.c_sees) when given."""
 
-    def __init__(self, C: IdentityNet):
+    def __init__(self, C: IdentityNet, view: Callable[[torch.Tensor], torch.Tensor] | None = None):
         super().__init__()
-        self.C = C
+        self.C, self.view = C, view
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.C.logits(self.C.features(x))
+        return self.C.logits(self.C.features(self.view(x) if self.view is not None else x))
 
 
 def two_n_probe(players: Players, data: GanData, two_n_labels_fn: Callable = two_n_labels,
@@ -38,11 +39,13 @@ def two_n_probe(players: Players, data: GanData, two_n_labels_fn: Callable = two
     Trains a fresh 2N-class C (the identity network with a new head) for `steps` on real studio
     photos and G's faces of the training people (G frozen), with the given label and loss
     functions, then asks it, and the game's own C, about `held_out` new photos per person of the
-    first `people` people and G's faces made from them. Returns {"table": rows, "c_2n": C}."""
+    first `people` people and G's faces made from them. Both Cs see faces as the game's C does
+    (players.c_sees). Returns {"table": rows, "c_2n": C}."""
     device = next(players.G.parameters()).device
     n = players.num_identities
     C2 = make_classifier(players.identity_net, 2 * n, seed).to(device)
-    imprint_head(C2, torch.cat([data.sources, data.targets]), torch.cat([data.source_labels, data.target_labels]), n)
+    imprint_head(C2, torch.cat([data.sources, data.targets]), torch.cat([data.source_labels, data.target_labels]), n,
+                 players.cfg.soften)
     opt = torch.optim.Adam(C2.parameters(), lr=players.cfg.c_lr, betas=(0.5, 0.999))
     players.G.eval()
     for step in range(steps):
@@ -56,7 +59,7 @@ def two_n_probe(players: Players, data: GanData, two_n_labels_fn: Callable = two
             fake = players.G(players.f_id(sources), data.f_pose[idx].to(device),
                              torch.randn(len(idx), players.cfg.z_dim, generator=gen).to(device))
         labels = labels.to(device)
-        logits = C2.logits(C2.features(torch.cat([real, fake])))
+        logits = C2.logits(C2.features(players.c_sees(torch.cat([real, fake]))))
         fake_labels = two_n_labels_fn(labels, torch.ones_like(labels, dtype=torch.bool), n)
         loss = classifier_loss_fn(logits[:len(idx)], labels, logits[len(idx):], fake_labels, 1.0)
         update(loss, opt, None)
@@ -72,7 +75,7 @@ def two_n_probe(players: Players, data: GanData, two_n_labels_fn: Callable = two
     truth = torch.from_numpy(person)
 
     def verdict(C: IdentityNet, images: torch.Tensor) -> torch.Tensor:
-        return run_batched(ClassifierLogits(C), images).argmax(1)
+        return run_batched(ClassifierLogits(C, players.c_sees), images).argmax(1)
 
     rows = []
     for name, C in (("N-class C (the game's, notebook 04)", players.C), ("2N-class C (trained here)", C2)):

@@ -62,12 +62,14 @@ def clusters(two_models):
                             per_identity=2, resolution=32)
 
 
-def test_collect_clusters_embeds_real_and_synthesized_faces_at_every_step(clusters):
+def test_collect_clusters_embeds_real_and_synthesized_faces_at_every_step(clusters, two_models):
     assert isinstance(clusters, ClusterSet) and clusters.models == ["N", "2N"]
     assert clusters.steps["N"] == [2, 4, 6, 8] and clusters.labels.tolist() == [0, 0, 1, 1, 2, 2]
     assert clusters.synthesized[("2N", 4)].shape == clusters.real.shape == (6, 3, 32, 32)
     assert clusters.judge[("synthesized", "N", 8)].shape == (6, 48)  # PixelJudge: 3 x 4 x 4
     assert clusters.own_c[("real", "2N", 2)].shape == (6, 256)
+    final = two_models["2n"]  # C's own space is C's features of faces as C sees them (blurred)
+    assert torch.allclose(clusters.own_c[("real", "2N", 8)], final.c_features(clusters.real), atol=1e-5)
     rows = cluster_table(clusters)
     assert [(r["model"], r["space"]) for r in rows] == [("N", "judge"), ("N", "own C"), ("2N", "judge"),
                                                         ("2N", "own C")]

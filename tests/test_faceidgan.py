@@ -112,6 +112,28 @@ def test_every_variant_trains_with_its_own_label_space_and_f_id(tiny, classifier
     assert all(torch.equal(a, b) for a, b in zip(before, identity_net.state_dict().values(), strict=True))
 
 
+def test_every_user_of_c_sees_faces_as_c_was_trained_to(tiny):
+    """C trains on blurred faces (soften); its features, its 2N detector score and its verdicts
+    elsewhere in the course must see faces through the same view, not sharp ones."""
+    from faceid_lab.detection import CScore
+    from faceid_lab.models import run_batched
+    from faceid_lab.probe import ClassifierLogits
+
+    identity_net, pose_net, data = tiny
+    p, _ = train_faceid_gan(data, identity_net, pose_net, _cfg("2n"))
+    faces = data.targets[:5]                                    # uint8, as the course stores them
+    seen = softened(faces.float() / 255, p.cfg.soften)
+    assert torch.equal(p.c_sees(faces.float() / 255), seen)
+    with torch.no_grad():
+        want = p.C.features(seen)
+        logits = p.C.logits(want)
+        score = CScore(p.C, p.num_identities)(seen)
+    assert torch.allclose(p.c_features(faces), want, atol=1e-6)
+    assert not torch.allclose(run_batched(p.C, faces), want, atol=1e-4)  # a sharp face is out of C's world
+    assert torch.allclose(run_batched(ClassifierLogits(p.C, p.c_sees), faces), logits, atol=1e-5)
+    assert torch.allclose(run_batched(CScore(p.C, p.num_identities, p.c_sees), faces), score, atol=1e-5)
+
+
 def test_a_crashed_run_resumes_to_the_same_players(tiny, tmp_path):
     identity_net, pose_net, data = tiny
     cfg = _cfg("2n")

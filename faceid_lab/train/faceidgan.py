@@ -247,16 +247,27 @@ class Players:
         """The network whose features G receives: C (symmetric) or the frozen identity network."""
         return self.C if (self.C is not None and self.cfg.symmetric) else self.identity_net
 
+    def c_sees(self, images: torch.Tensor) -> torch.Tensor:
+        """What C (and P, reading G's faces) sees of faces (B, 3, R, R): blurred by cfg.soften. Every
+        user of C goes through this view: C is trained on it, so a sharp face is out of its world."""
+        return softened(images, self.cfg.soften)
+
     def f_id(self, sources: torch.Tensor) -> torch.Tensor:
         """G's identity input for source photos (B, 3, R, R) on the device: (B, 256)."""
         with torch.no_grad():
-            return self.id_encoder.features(softened(sources, self.cfg.soften))
+            return self.id_encoder.features(self.c_sees(sources))
 
     def identity_features(self, images: torch.Tensor) -> torch.Tensor:
         """f_id for many images (N, 3, R, R) on the CPU, batched (for tests and previews)."""
         from ..models import run_batched
 
-        return run_batched(self.id_encoder, softened(images, self.cfg.soften))  # forward: the feature layer
+        return run_batched(self.id_encoder, images, view=self.c_sees)  # forward: the feature layer
+
+    def c_features(self, images: torch.Tensor) -> torch.Tensor:
+        """C's own features (N, 256) for many images on the CPU, batched, as C sees them."""
+        from ..models import run_batched
+
+        return run_batched(self.C, images, view=self.c_sees)
 
 
 @torch.no_grad()
@@ -264,11 +275,11 @@ def imprint_head(C: IdentityNet, images: torch.Tensor, labels: torch.Tensor, num
                  soften: float = 0.0) -> None:
     """Start C's head knowing the people: row i = the mean feature of person i's photos, unit length
     (weight imprinting). A 2N head gets the same row for synthesized person N + i, so C starts
-    unable to tell the two apart and must learn what makes G's faces different."""
+    unable to tell the two apart and must learn what makes G's faces different. `soften`: the blur
+    C sees faces through (Players.c_sees)."""
     from ..models import run_batched
 
-    feats = torch.cat([run_batched(C, softened(images[a:a + 1024], soften))  # (M, 256)
-                       for a in range(0, len(images), 1024)])
+    feats = run_batched(C, images, view=lambda x: softened(x, soften))  # (M, 256)
     centres = torch.zeros(num_identities, feats.shape[1]).index_add_(0, labels, feats)
     centres = F.normalize(centres, dim=1).to(C.head.weight.device)
     C.head.weight.copy_(centres.repeat(C.head.out_features // num_identities, 1))
@@ -317,12 +328,12 @@ def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
     phase = torch.profiler.record_function  # named ranges: `faceid-lab bench train faceidgan --breakdown`
     with phase("f_id + G forward"):
         # every face as C and P see it (softened), blurred once per step
-        seen_sources, seen_real = softened(sources, cfg.soften), softened(real, cfg.soften)
+        seen_sources, seen_real = p.c_sees(sources), p.c_sees(real)
         with torch.no_grad():
             f_id = p.id_encoder.features(seen_sources)                        # (B, 256), as Players.f_id
         with autocast:
             fake = p.train_G(f_id, f_pose, z)                                 # (B, 3, R, R)
-        seen_fake = softened(fake, cfg.soften)
+        seen_fake = p.c_sees(fake)
     # D: rebuild real faces well, fakes badly (weighted by k)
     with phase("D update"):
         with autocast:
