@@ -2,9 +2,10 @@
 
 Unseen SynthFaces people are photographed "in the wild" (their own light, background and
 expression) at yaw 0, 15, ..., 75 degrees; each photo is frontalized by a generator (target pose
-frontal, expression neutral: f_pose = 0) and scored by the judge: cosine(judge(input photo),
-judge(frontal output)), as under every face in the paper's figure. SynthFaces also gives the true
-frontal reference photo of every person, so pixel L1 and SSIM to the truth are measured too.
+frontal, expression neutral: P's reading of frontal neutral photos, `frontal_pose`) and scored by the
+judge: cosine(judge(input photo), judge(frontal output)), as under every face in the paper's figure.
+SynthFaces also gives the true frontal reference photo of every person, so pixel L1 and SSIM to the
+truth are measured too.
 """
 
 from __future__ import annotations
@@ -58,11 +59,27 @@ def render_yaw_set(identities: int = 20, yaws: tuple[int, ...] = YAWS, seed: int
                   to_float(frontal.to_uint8()), frontal.parts, people_ids.to_vector())
 
 
+def frontal_pose(pose_net, people: int = 64, seed: int = 0, resolution: int = 64) -> torch.Tensor:
+    """(POSE_DIM,) the frontal, neutral target in G's pose units: the mean of P's readings (/ POSE_SCALE)
+    of `people` training people's frontal studio photos (standard light, neutral expression).
+    Not 0: G only ever saw P's readings of photos, and P reads a neutral face's expression as
+    well above 0. f_pose = 0 asks G for a face it never saw: a blurrier head (2N's cpu model, 40
+    validation people x 6 yaws, 2026-12-06: SSIM to the true frontal 0.505 +- 0.008 at 0, 0.576 +- 0.009
+    with this code)."""
+    from .models.pose import POSE_SCALE
+    from .train.gan import features
+
+    people_ids = S.sample_identities(seed, np.arange(people))   # training identities 0 .. people - 1
+    photos = to_float(S.render(people_ids, S.Nuisance.reference(people), resolution).to_uint8())
+    return (features(pose_net, photos) / POSE_SCALE).mean(0)
+
+
 def frontalize(players, photos: torch.Tensor, seed: int = 0) -> torch.Tensor:
-    """G's frontal, neutral face (f_pose = 0) of each photo, f_id from the model's identity encoder."""
+    """G's frontal, neutral face of each photo (f_pose: frontal_pose), f_id from the model's identity encoder."""
     from .train.gan import generate
 
-    f_pose = torch.zeros(len(photos), POSE_DIM)
+    target = frontal_pose(players.pose_net, resolution=photos.shape[-1])
+    f_pose = target.expand(len(photos), POSE_DIM)
     return generate(players.G, players.identity_features(photos), f_pose, seed=seed)
 
 

@@ -12,6 +12,7 @@ from faceid_lab.detection import CScore, Detector, detection_auc, detection_data
 from faceid_lab.frontalize import (
     YAWS,
     beats_in_every_bin,
+    frontal_pose,
     frontalize,
     paper_figure,
     real_faces_figure,
@@ -41,6 +42,21 @@ def test_yaw_set_turns_each_person_and_keeps_the_true_frontal():
     want = S.render(S.sample_identities(0, [TEST_IDENTITY_OFFSET + 500]), S.Nuisance.reference(1), 32)
     assert torch.allclose(ys.frontal[0], want.to_uint8()[0].float() / 255)
     assert YAWS == (0, 15, 30, 45, 60, 75)
+
+
+def test_frontalization_asks_g_for_the_pose_p_reads_on_frontal_neutral_photos(tiny):
+    from faceid_lab.models.pose import POSE_SCALE
+    from faceid_lab.train.gan import features, generate
+
+    players, _ = tiny
+    photos = S.render(S.sample_identities(0, np.arange(5)), S.Nuisance.reference(5), 32).to_uint8().float() / 255
+    want = (features(players.pose_net, photos) / POSE_SCALE).mean(0)
+    code = frontal_pose(players.pose_net, people=5, resolution=32)
+    assert code.shape == (7,) and torch.allclose(code, want, atol=1e-6)
+    ys = render_yaw_set(identities=2, yaws=(0, 45), resolution=32)
+    target = frontal_pose(players.pose_net, resolution=32).expand(4, 7)
+    assert torch.allclose(frontalize(players, ys.photos),
+                          generate(players.G, players.identity_features(ys.photos), target), atol=1e-6)
 
 
 def test_frontalization_scores_table_and_figure(tiny):
