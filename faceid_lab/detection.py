@@ -22,6 +22,7 @@ from torch import nn
 
 from .metrics import roc_auc
 from .models import run_batched
+from .models.identity import ClassifierLogits
 from .profiles import DEEPFAKE_BUDGETS, DETECTION_BUDGETS
 from .train.loop import update
 
@@ -34,18 +35,17 @@ def detection_auc(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> float
     return roc_auc(scores, positive)
 
 
-class CScore(nn.Module):
+class CScore(ClassifierLogits):
     """A 2N-class C as a detector: (B, 3, R, R) -> (B,) log P(synthesized) - log P(real).
     view: what C sees of a face (Players.c_sees: the blur C was trained through); None: the face."""
 
     def __init__(self, C: nn.Module, num_identities: int,
                  view: Callable[[torch.Tensor], torch.Tensor] | None = None):
-        super().__init__()
-        self.C, self.n, self.view = C, num_identities, view
+        super().__init__(C, view)
+        self.n = num_identities
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.view(x) if self.view is not None else x
-        logits = self.C.logits(self.C.features(x))                          # (B, 2N)
+        logits = super().forward(x)                                         # (B, 2N)
         return logits[:, self.n:].logsumexp(1) - logits[:, :self.n].logsumexp(1)
 
 

@@ -6,29 +6,16 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from torch import nn
 
 from .data.datasets import HELDOUT_IMAGE_OFFSET
 from .images import to_float
 from .models import run_batched
-from .models.identity import IdentityNet
+from .models.identity import ClassifierLogits, IdentityNet
 from .models.pose import POSE_SCALE
 from .train.classifier import batch_indices
 from .train.faceidgan import Players, classifier_loss, imprint_head, make_classifier, two_n_labels
 from .train.gan import GanData, features, generate, render_photos
 from .train.loop import update
-
-
-class ClassifierLogits(nn.Module):
-    """C as a plain classifier: face (B, 3, R, R) -> logits (B, classes), through `view` (what C
-    sees of a face, Players.c_sees) when given."""
-
-    def __init__(self, C: IdentityNet, view: Callable[[torch.Tensor], torch.Tensor] | None = None):
-        super().__init__()
-        self.C, self.view = C, view
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.C.logits(self.C.features(self.view(x) if self.view is not None else x))
 
 
 def two_n_probe(players: Players, data: GanData, two_n_labels_fn: Callable = two_n_labels,

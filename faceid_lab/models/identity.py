@@ -6,6 +6,8 @@ later notebooks reuse the same module as C with an N or 2N head.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -65,3 +67,15 @@ class IdentityNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x)
+
+
+class ClassifierLogits(nn.Module):
+    """C as a plain classifier: face (B, 3, R, R) -> logits (B, classes), through `view` (what C
+    sees of a face, Players.c_sees) when given."""
+
+    def __init__(self, C: IdentityNet, view: Callable[[torch.Tensor], torch.Tensor] | None = None):
+        super().__init__()
+        self.C, self.view = C, view
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.C.logits(self.C.features(self.view(x) if self.view is not None else x))
