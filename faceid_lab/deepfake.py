@@ -255,7 +255,8 @@ def load_pair(shard: str | Path | None = None, a: str | int | None = None, b: st
 
 def autoencoder_config(budget: dict, **overrides) -> AutoencoderConfig:
     """The AutoencoderConfig of a budget (a row of DEEPFAKE_BUDGETS), with any field overridden."""
-    cfg = AutoencoderConfig(width=budget["width"], batch=budget["batch"], steps=budget["steps"])
+    cfg = AutoencoderConfig(width=budget["width"], batch=budget["batch"], steps=budget["steps"],
+                            lr=budget.get("lr", AutoencoderConfig.lr))
     return replace(cfg, **overrides)
 
 

@@ -186,3 +186,13 @@ def test_notebook_runs_on_two_real_people(celeba_shard, tmp_path, monkeypatch):
     assert "dlib_face_recognition_resnet_model_v1" in text
     assert "closer to truth" not in text.split("How you put the face back")[0]
     assert ".mp4" in text
+
+
+def test_each_profile_budget_sets_the_learning_rate_and_overrides_still_win():
+    from faceid_lab.profiles import DEEPFAKE_BUDGETS
+
+    for budget in DEEPFAKE_BUDGETS.values():
+        cfg = deepfake.autoencoder_config(budget)
+        assert (cfg.width, cfg.batch, cfg.steps, cfg.lr) == (budget["width"], budget["batch"], budget["steps"],
+                                                             budget["lr"])
+    assert deepfake.autoencoder_config(DEEPFAKE_BUDGETS["cpu"], lr=2e-4).lr == 2e-4
