@@ -6,7 +6,7 @@ instruments on the *validation* people (never the test people). Answers "is the 
     python dev/compute_curve.py --show /tmp/curve/curve_2n_9600.json
 
 writes DIR/curve_<variant>_<steps>.json (per snapshot: step, the training seconds it took, and the
-instruments' summary) and DIR/curve_<variant>_<steps>.png (8 validation people: source, G's face at
+instruments' summary; BEGAN's k over the run, as evaluate.k_summary gives it) and DIR/curve_<variant>_<steps>.png (8 validation people: source, G's face at
 each snapshot, truth).
 """
 
@@ -18,11 +18,12 @@ from pathlib import Path
 
 import torch
 
+SHOWN = slice(0, 16, 2)  # the 8 validation people in the picture (one photo each)
 KEYS = ("judge_similarity", "param_error", "part_iou", "ssim", "yaw_error", "pitch_error", "roll_error", "kid")
 
 
 def run(variant: str, steps: int, profile: str, identities: int, out: Path) -> Path:
-    from faceid_lab.evaluate import parse_variant, run_generator_test
+    from faceid_lab.evaluate import k_summary, parse_variant, run_generator_test
     from faceid_lab.instruments import generator_truth, generator_verdict, load_instruments, reference_verdicts
     from faceid_lab.judge import load_synth_judge
     from faceid_lab.profiles import load_faceid_gan
@@ -42,17 +43,16 @@ def run(variant: str, steps: int, profile: str, identities: int, out: Path) -> P
             test, truth = t, generator_truth(t)
         s = generator_verdict(t.outputs, t, truth, instruments, judge)["summary"]
         rows.append({"step": step, "train_seconds": round(step * seconds_per_step, 1), **s})
-        faces.append(t.outputs[0:16:2])
+        faces.append(t.outputs[SHOWN])
         print(f"step {step}: " + ", ".join(f"{k} {s[k]:.3f}" for k in KEYS), flush=True)
     ref = reference_verdicts(test, truth, instruments, judge)
-    k_hist = history.get("k", [])
     result = {"variant": variant, "profile": profile, "steps": steps, "split": "validation", "people": identities,
               "train_seconds": round(history.get("seconds", 0.0), 1), "snapshots": rows, "references": ref,
-              "k": {"max": max(k_hist, default=0.0), "last": k_hist[-1] if k_hist else 0.0}}
+              **k_summary(history)}
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"curve_{variant}_{steps}.json"
     path.write_text(json.dumps(result, indent=1))
-    grid = torch.cat([test.sources[0:16:2], *faces, test.targets[0:16:2]])
+    grid = torch.cat([test.sources[SHOWN], *faces, test.targets[SHOWN]])
     labels = ["source", *[f"step {r['step']}" for r in rows], "truth"]
     image_grid(grid, 8, scale=2, row_labels=labels).save(path.with_suffix(".png"))
     return path
@@ -60,7 +60,8 @@ def run(variant: str, steps: int, profile: str, identities: int, out: Path) -> P
 
 def show(path: Path) -> None:
     r = json.loads(path.read_text())
-    print(f"{r['variant']}, {r['steps']} steps ({r['train_seconds']:.0f} s), {r['people']} validation people")
+    print(f"{r['variant']}, {r['steps']} steps ({r['train_seconds']:.0f} s), {r['people']} validation people; "
+          f"BEGAN's k > 0 in {r['k_positive_second_half']:.0%} of the second half, last {r['k_final']:.4f}")
     print("| step | train s | " + " | ".join(KEYS) + " | eyes IoU | lips IoU |")
     print("|---" * (len(KEYS) + 4) + "|")
     named = [(str(s["step"]), s) for s in r["snapshots"]] + [(f"({k})", v) for k, v in r["references"].items()]
