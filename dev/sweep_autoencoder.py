@@ -23,7 +23,11 @@ from sweep_faceidgan import _value  # the same KEY=VALUE parsing (run as `python
 VALIDATION_PAIR = (0, 1)  # the first two validation people (datasets.VALIDATION_IDENTITY_OFFSET + i)
 
 
-def run(name: str, overrides: dict, profile: str, out: Path, frames: int, test_frames: int) -> dict:
+BUDGET_KEYS = ("frame_resolution", "pretrain")  # overrides of the budget itself, not of AutoencoderConfig
+
+
+def run(name: str, overrides: dict, profile: str, out: Path, frames: int, test_frames: int,
+        pair_people: tuple[int, int] = VALIDATION_PAIR, pretrain: bool = True) -> dict:
     import torch
 
     from faceid_lab import deepfake
@@ -32,43 +36,50 @@ def run(name: str, overrides: dict, profile: str, out: Path, frames: int, test_f
     from faceid_lab.profiles import DEEPFAKE_BUDGETS
     from faceid_lab.viz import image_grid
 
-    budget = DEEPFAKE_BUDGETS[profile]
-    a, b = (VALIDATION_IDENTITY_OFFSET + i for i in VALIDATION_PAIR)
-    pair = deepfake.synthfaces_pair(0, a=a, b=b, frames=frames or budget["frames"],
-                                    test_frames=test_frames or budget["test_frames"])
-    cfg = deepfake.autoencoder_config(budget, **overrides)
+    budget = dict(DEEPFAKE_BUDGETS[profile], **{k: overrides.pop(k) for k in list(overrides) if k in BUDGET_KEYS})
+    a, b = (VALIDATION_IDENTITY_OFFSET + i for i in pair_people)
+    budget["frames"], budget["test_frames"] = frames or budget["frames"], test_frames or budget["test_frames"]
+    pair = deepfake.budget_pair(budget, a=a, b=b)
     began = time.time()
-    model, history = deepfake.train_or_load(pair, cfg, progress=False)
+    model, history, cfg = deepfake.train_pair_or_load(pair, budget, pretrain=pretrain, overrides=overrides)
     seconds = history.get("seconds", time.time() - began)
     judge = deepfake.judge_for(pair, profile)
     instruments = load_instruments(profile)
-    swap = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, method="alpha", colour=False)
+    swap = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, pair.test_matrices_a, method="alpha",
+                                colour=False)
     report = deepfake.evaluate_swap(swap, pair, judge, None, instruments)
-    row = {"name": name, "overrides": overrides, "config": asdict(cfg), "train_seconds": round(seconds, 1),
+    seen = report["instruments"]
+    row = {"name": name, "pair": [a, b], "pretrain": pretrain, "overrides": overrides, "config": asdict(cfg),
+           "train_seconds": round(seconds, 1), "pretrain_seconds": round(history["pretrain_seconds"], 1),
            "img_per_s": round(2 * cfg.batch * cfg.steps / max(seconds, 1e-9), 1),
            "final_loss": [history["loss_a"][-1], history["loss_b"][-1]],
            "ssim_blended": report["blended"]["ssim_to_truth"], "ssim_raw": report["raw"]["ssim_to_truth"],
-           "yaw_error_p_prime": report["instruments"]["pose_error_deg"]["swap"]["yaw"],
-           "pose_error_p_prime": report["instruments"]["pose_error_deg"]["swap"],
-           "part_iou": report["instruments"]["part_iou"],
+           "ssim_blended_full": report["blended"]["ssim_to_truth_full_resolution"],
+           "yaw_error_p_prime": seen["pose_error_deg"]["swap"]["yaw"],
+           "pose_error_p_prime": seen["pose_error_deg"]["swap"],
+           "part_iou": seen["part_iou"], "part_iou_truth": seen["part_iou_truth"],
            "judge_similarity_to_b": report["judge"]["similarity_to_b"],
-           "judge_similarity_to_a": report["judge"]["similarity_to_a"]}
+           "judge_similarity_to_a": report["judge"]["similarity_to_a"],
+           "judge_closer_to_b": report["judge"]["closer_to_b"]}
     (out / f"{name}.json").write_text(json.dumps(row, indent=1))
     pick = torch.linspace(0, len(pair.test_a) - 1, 8).round().long()
-    image_grid(torch.cat([pair.test_a[pick], swap.blended[pick], pair.truth_ab[pick]]), ncol=8, scale=2,
+    image_grid(torch.cat([pair.test_a[pick], swap.blended[pick], pair.truth_ab[pick]]), ncol=8, scale=1,
                row_labels=["A", "swap", "truth"]).save(out / f"{name}.png")
     return row
 
 
 def show(folder: Path) -> None:
-    print("| run | overrides | train s | img/s | SSIM blended | yaw err P' | part IoU | eyes | lips | judge sim B |")
-    print("|---" * 10 + "|")
+    print("| run | pair | overrides | pretrain s | train s | SSIM blended | yaw / pitch err P' | part IoU | eyes | lips "
+          "| judge closer to B |")
+    print("|---" * 11 + "|")
     for path in sorted(folder.glob("*.json")):
         r = json.loads(path.read_text())
         iou = r["part_iou"]
-        print(f"| {r['name']} | {r['overrides']} | {r['train_seconds']:.0f} | {r['img_per_s']:.0f} | "
-              f"{r['ssim_blended']:.3f} | {r['yaw_error_p_prime']:.1f} | {iou['mean']:.3f} | {iou['eyes']:.3f} | "
-              f"{iou['lips']:.3f} | {r['judge_similarity_to_b']:.3f} |")
+        bound, pose = r["part_iou_truth"], r["pose_error_p_prime"]
+        print(f"| {r['name']} | {r['pair']} | {r['overrides']} | {r['pretrain_seconds']:.0f} | {r['train_seconds']:.0f} | "
+              f"{r['ssim_blended']:.3f} | {pose['yaw']:.1f} / {pose['pitch']:.1f} | {iou['mean']:.3f} "
+              f"({bound['mean']:.3f}) | {iou['eyes']:.3f} ({bound['eyes']:.3f}) | {iou['lips']:.3f} ({bound['lips']:.3f}) "
+              f"| {r['judge_closer_to_b']:.2f} |")
 
 
 def main() -> None:
@@ -80,13 +91,17 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=0, help="training frames per person (default: the budget's)")
     parser.add_argument("--test-frames", type=int, default=0)
     parser.add_argument("--show", type=Path)
+    parser.add_argument("--pair", type=int, nargs=2, default=VALIDATION_PAIR, metavar=("A", "B"),
+                        help="validation people (offsets from VALIDATION_IDENTITY_OFFSET)")
+    parser.add_argument("--no-pretrain", action="store_true")
     a = parser.parse_args()
     if a.show:
         show(a.show)
         return
     a.out.mkdir(parents=True, exist_ok=True)
     overrides = dict(kv.split("=", 1) for kv in a.overrides)
-    row = run(a.name, {k: _value(v) for k, v in overrides.items()}, a.profile, a.out, a.frames, a.test_frames)
+    row = run(a.name, {k: _value(v) for k, v in overrides.items()}, a.profile, a.out, a.frames, a.test_frames,
+              tuple(a.pair), not a.no_pretrain)
     print(json.dumps(row))
 
 

@@ -178,16 +178,17 @@ def _deepfake_model(a: argparse.Namespace):
 
     profile = a.profile
     budget = DEEPFAKE_BUDGETS[profile]
-    pair = deepfake.load_pair(a.shard, a.a, a.b, a.frames or budget["frames"], a.test_frames or budget["test_frames"])
+    budget = {**budget, "frames": a.frames or budget["frames"], "test_frames": a.test_frames or budget["test_frames"]}
+    pair = deepfake.budget_pair(budget, a.shard, a.a, a.b)
     overrides = {k: v for k, v in (("steps", a.steps), ("width", a.width), ("batch", a.batch)) if v is not None}
-    cfg = deepfake.autoencoder_config(budget, **overrides)
     dist = distributed.from_env()  # under torchrun: one rank of a DDP run
-    model, history = deepfake.train_or_load(pair, cfg, device=distributed.device_for(dist, a.device),
-                                            save_every_s=a.save_every_s, progress=sys.stderr.isatty(), dist=dist,
-                                            compile=getattr(a, "compile", False))
+    model, history, cfg = deepfake.train_pair_or_load(
+        pair, budget, distributed.device_for(dist, a.device), not a.no_pretrain, overrides,
+        save_every_s=a.save_every_s, progress=sys.stderr.isatty(), dist=dist, compile=getattr(a, "compile", False))
     info = {"profile": profile, "pair": repr(pair), "checkpoint": str(deepfake.checkpoint_path(pair, cfg)),
             "steps": cfg.steps, "width": cfg.width, "batch": cfg.batch,
             "train_seconds": round(history.get("seconds", 0.0), 1),
+            "pretrain_seconds": round(history.get("pretrain_seconds", 0.0), 1),
             "final_loss_a": history["loss_a"][-1] if history["loss_a"] else None,
             "final_loss_b": history["loss_b"][-1] if history["loss_b"] else None, "processes": dist.world}
     return pair, model, info if dist.main else None
@@ -214,7 +215,7 @@ def _evaluate_autoencoder(a: argparse.Namespace) -> int:
         from .instruments import load_instruments
 
         instruments = load_instruments(a.profile, a.device)
-    result = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, "B", a.blend, a.colour)
+    result = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, pair.test_matrices_a, "B", a.blend, a.colour)
     report = deepfake.evaluate_swap(result, pair, judge, pose_net, instruments)
     print(json.dumps({**info, "blend": a.blend, "colour_match": a.colour, **report}, indent=1))
     return 0
@@ -247,6 +248,7 @@ def _train_faceidgan(a: argparse.Namespace) -> int:
             out.append({"classifier": classifier, "symmetric": symmetric, "seed": seed,
                         "profile": a.profile, "steps": players.cfg.steps,
                         "train_seconds": round(history.get("seconds", 0.0), 1),
+            "pretrain_seconds": round(history.get("pretrain_seconds", 0.0), 1),
                         "final": last, "checkpoint": str(players.checkpoint), "processes": dist.world})
     if dist.main:  # rank 0 speaks for a torchrun launch
         print(json.dumps(out if len(out) > 1 else out[0], indent=1))
@@ -552,6 +554,8 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--steps", type=positive_int, default=None)
         q.add_argument("--width", type=positive_float, default=None)
         q.add_argument("--batch", type=positive_int, default=None)
+        q.add_argument("--no-pretrain", action="store_true",
+                       help="train the pair from random weights (default: from the pretraining on other people)")
         q.add_argument("--device", default="cpu")
         _add_save_interval(q)
         if parser is tr:

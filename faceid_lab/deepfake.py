@@ -6,6 +6,11 @@ footage a real deepfake is trained on. Because the renderer knows everything,
 every held-out frame of A has a ground-truth swap: person B rendered with A's
 exact pose, expression, light and background.
 
+The pipeline is faceswap's: *extract* each frame's face to a tight crop aligned on its five
+landmarks (a similarity transform), train the autoencoder on crops, and *convert* by warping the
+swapped crop back with the inverse transform and blending it into the frame. The autoencoder
+starts from a *pretraining* on other people (DeepFaceLab's pretrain mode), done once per machine.
+
 On real faces (a prepared shard of two or more people) there is no ground truth:
 the swap is judged by dlib's face descriptor only, and the blend mask is a face
 oval built from the five alignment points.
@@ -13,6 +18,7 @@ oval built from the five alignment points.
 
 from __future__ import annotations
 
+import functools
 import math
 import subprocess
 from dataclasses import asdict, dataclass, field, replace
@@ -20,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from .data import synthetic as S
 from .data.datasets import HELDOUT_IMAGE_OFFSET
@@ -27,7 +34,7 @@ from .data.real import DataError
 from .images import from_hwc, to_uint8_hwc
 from .metrics import ssim
 from .models.autoencoder import FaceSwapAutoencoder
-from .swap import blend, swap
+from .swap import blend, crop_faces, paste_faces, similarity_matrices, swap
 from .train.autoencoder import AutoencoderConfig, train_autoencoder
 from .viz.tables import markdown_table, report_table  # noqa: F401 - notebooks use them from here too
 
@@ -39,12 +46,15 @@ POSE_LIMITS = (40.0, 15.0, 10.0)  # yaw, pitch, roll in degrees: a talking head,
 class DeepfakePair:
     """Everything the notebook needs about persons A and B.
 
-    faces_*: training faces (N, 3, R, R) uint8; masks_*: (N, R, R) uint8 head masks or None.
-    test_a: held-out frames of A (M, 3, R, R) float in [0, 1]; test_masks_a: (M, 1, R, R) the
-    region a blend may replace. truth_ab: the ground-truth swaps (B in A's frames) or None,
+    faces_*: training crops (N, 3, R, R) uint8, each face aligned on its landmarks (what the
+    autoencoder trains on); masks_*: (N, R, R) uint8 head masks in the crops, or None.
+    frames_*: the training frames themselves (N, 3, F, F) uint8 (the judge's view of each person).
+    test_a: held-out frames of A (M, 3, F, F) float in [0, 1]; test_masks_a: (M, 1, F, F) the
+    region a blend may replace; test_matrices_a: (M, 2, 3) each frame's crop transform (frame
+    pixels -> crop pixels). truth_ab: the ground-truth swaps (B in A's frames) or None,
     pose_a: A's true (yaw, pitch, roll) per test frame or None; truth_parts_ab: the true swaps'
-    part maps (M, R, R) and params_a / params_b: A's and B's true identity parameters (26,), for the
-    instruments (SynthFaces only)."""
+    part maps (M, 64, 64), in the instruments' view, and params_a / params_b: A's and B's true
+    identity parameters (26,), for the instruments (SynthFaces only)."""
 
     kind: str
     name_a: str
@@ -53,8 +63,11 @@ class DeepfakePair:
     faces_b: torch.Tensor
     masks_a: torch.Tensor | None
     masks_b: torch.Tensor | None
+    frames_a: torch.Tensor
+    frames_b: torch.Tensor
     test_a: torch.Tensor
     test_masks_a: torch.Tensor
+    test_matrices_a: torch.Tensor
     truth_ab: torch.Tensor | None = None
     pose_a: torch.Tensor | None = None
     info: dict = field(default_factory=dict)
@@ -67,7 +80,7 @@ class DeepfakePair:
         """A short name for checkpoint files: which people, from where, how many faces."""
         if self.kind == "synthfaces":
             i = self.info
-            return f"synth{i['seed']}-{i['a']}-{i['b']}-{len(self.faces_a)}"
+            return f"synth{i['seed']}-{i['a']}-{i['b']}-{len(self.faces_a)}-{self.frame_resolution}-{self.resolution}"
         import hashlib
 
         where = hashlib.sha256(f"{self.info.get('shard')}|{self.name_a}|{self.name_b}".encode()).hexdigest()[:10]
@@ -75,7 +88,12 @@ class DeepfakePair:
 
     @property
     def resolution(self) -> int:
+        """The crops' side: what the autoencoder trains on."""
         return self.faces_a.shape[-1]
+
+    @property
+    def frame_resolution(self) -> int:
+        return self.test_a.shape[-1]
 
     def __repr__(self) -> str:
         truth = "with ground truth" if self.truth_ab is not None else "no ground truth"
@@ -131,27 +149,65 @@ def _render(seed: int, identity: int, nu: S.Nuisance, resolution: int, device: s
     return S.render(S.sample_identities(seed, np.full(len(nu), identity)), nu, resolution, device=device)
 
 
-def _chw_u8(r: S.Render) -> tuple[torch.Tensor, torch.Tensor]:
-    faces = r.to_uint8().cpu()
-    masks = (r.mask[:, 0] * 255 + 0.5).clamp(0, 255).to(torch.uint8).cpu()
-    return faces, masks
+TIGHT_SCALE = 1.3  # the crop: a centred frontal head at 1.3 x the reference framing (hair line to chin)
+
+
+@functools.lru_cache(maxsize=8)
+def crop_template(size: int) -> torch.Tensor:
+    """(5, 2) where the five SynthFaces landmarks sit in a `size` crop: their mean over 64
+    training people, frontal and neutral, centred at TIGHT_SCALE. Like faceswap's mean face."""
+    nu = S.Nuisance.reference(64)
+    nu.scale = nu.scale * TIGHT_SCALE
+    r = S.render(S.sample_identities(0, np.arange(64)), nu, size)
+    return r.landmarks.double().mean(0)
+
+
+def aligned(render: S.Render, crop: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Extract a render's faces: (crops (N, 3, crop, crop) uint8, crop masks (N, crop, crop) uint8,
+    matrices (N, 2, 3) frame pixels -> crop pixels), aligned on the rendered landmarks."""
+    matrices = similarity_matrices(render.landmarks.cpu(), crop_template(crop))
+    both = crop_faces(torch.cat([render.image, render.mask], 1).cpu(), matrices, crop)   # (N, 4, crop, crop)
+    u8 = (both * 255 + 0.5).clamp(0, 255).to(torch.uint8)
+    return u8[:, :3].contiguous(), u8[:, 3].contiguous(), matrices
+
+
+def person_video(seed: int, identity: int, frames: int, frame_resolution: int = 128, resolution: int = 64,
+                 device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """`frames` frames of a person's video: (frames (N, 3, F, F) uint8, aligned crops (N, 3, R, R)
+    uint8, crop masks (N, R, R) uint8)."""
+    r = _render(seed, identity, video_nuisance(seed, identity, np.arange(frames)), frame_resolution, device)
+    crops, masks, _ = aligned(r, resolution)
+    return r.to_uint8().cpu(), crops, masks
 
 
 def synthfaces_pair(seed: int = 0, a: int = 2, b: int = 4, frames: int = 800, test_frames: int = 200,
-                    resolution: int = 64, device: str = "cpu") -> DeepfakePair:
-    """Person a's and person b's videos in the SynthFaces world of `seed`, and held-out frames of
-    A with their ground-truth swaps (b rendered in exactly those frames)."""
+                    frame_resolution: int = 128, resolution: int = 64, device: str = "cpu") -> DeepfakePair:
+    """Person a's and person b's videos in the SynthFaces world of `seed` (frames at
+    `frame_resolution`, aligned crops at `resolution`), and held-out frames of A with their
+    ground-truth swaps (b rendered in exactly those frames)."""
     if a == b:
         raise ValueError("synthfaces_pair: A and B must be different people")
-    faces_a, masks_a = _chw_u8(_render(seed, a, video_nuisance(seed, a, np.arange(frames)), resolution, device))
-    faces_b, masks_b = _chw_u8(_render(seed, b, video_nuisance(seed, b, np.arange(frames)), resolution, device))
+    frames_a, faces_a, masks_a = person_video(seed, a, frames, frame_resolution, resolution, device)
+    frames_b, faces_b, masks_b = person_video(seed, b, frames, frame_resolution, resolution, device)
     test_nu = video_nuisance(seed, a, HELDOUT_IMAGE_OFFSET + np.arange(test_frames))
-    test = _render(seed, a, test_nu, resolution, device)
-    truth = _render(seed, b, test_nu, resolution, device)
+    test = _render(seed, a, test_nu, frame_resolution, device)
+    truth = _render(seed, b, test_nu, frame_resolution, device)
+    truth_parts = _render(seed, b, test_nu, INSTRUMENT_RESOLUTION, device).parts.cpu()
     params = S.sample_identities(seed, np.array([a, b])).to_vector()
+    matrices = similarity_matrices(test.landmarks.cpu(), crop_template(resolution))
     return DeepfakePair("synthfaces", f"SynthFaces #{a}", f"SynthFaces #{b}", faces_a, faces_b, masks_a, masks_b,
-                        test.image.cpu(), test.mask.cpu(), truth.image.cpu(), test_nu.pose.float(),
-                        {"seed": seed, "a": a, "b": b}, truth.parts.cpu(), params[0], params[1])
+                        frames_a, frames_b, test.image.cpu(), test.mask.cpu(), matrices, truth.image.cpu(),
+                        test_nu.pose.float(), {"seed": seed, "a": a, "b": b}, truth_parts, params[0], params[1])
+
+
+INSTRUMENT_RESOLUTION = 64  # the judge, P and the instruments read 64 px frames
+
+
+def instrument_view(frames: torch.Tensor) -> torch.Tensor:
+    """Frames (N, 3, F, F) as the judge, P and the instruments read them: area-downsampled to 64 px."""
+    if frames.shape[-1] == INSTRUMENT_RESOLUTION:
+        return frames
+    return F.interpolate(frames.float(), size=(INSTRUMENT_RESOLUTION, INSTRUMENT_RESOLUTION), mode="area")
 
 
 # ----------------------------------------------------------------------------
@@ -185,7 +241,7 @@ def face_oval_masks(points: np.ndarray | torch.Tensor, size: int) -> torch.Tenso
 
 
 def real_pair(shard_path: str | Path, a: str | None = None, b: str | None = None,
-              test_fraction: float = 0.25, seed: int = 0) -> DeepfakePair:
+              test_fraction: float = 0.25, seed: int = 0, resolution: int = 64) -> DeepfakePair:
     """Two people from a prepared shard (`faceid-lab prepare folder|video|celeba`). a, b: identity
     names; by default the two with the most photos. Each person's photos are split into training
     and test photos; A's test photos are the frames to swap."""
@@ -226,10 +282,17 @@ def real_pair(shard_path: str | Path, a: str | None = None, b: str | None = None
     masks = face_oval_masks(points, shard.size)
     train_a, test_a = split[a]
     train_b, _ = split[b]
-    return DeepfakePair("real", str(a), str(b), images[train_a].contiguous(), images[train_b].contiguous(),
-                        masks[train_a], masks[train_b], images[test_a].float() / 255,
-                        masks[test_a, None].float() / 255, info={"shard": str(shard_path), "licence":
-                                                                  shard.extra.get("licence", "")})
+    # a shard's photos are already extracted and aligned (faceid-lab prepare): the crop is the photo,
+    # resized to the autoencoder's resolution
+    side = resolution / shard.size
+    matrices = torch.tensor([[side, 0.0, 0.0], [0.0, side, 0.0]]).expand(len(images), 2, 3)
+    crops = crop_faces(torch.cat([images.float() / 255, masks[:, None].float() / 255], 1), matrices, resolution)
+    crops = (crops * 255 + 0.5).clamp(0, 255).to(torch.uint8)
+    return DeepfakePair("real", str(a), str(b), crops[train_a, :3].contiguous(), crops[train_b, :3].contiguous(),
+                        crops[train_a, 3].contiguous(), crops[train_b, 3].contiguous(), images[train_a].contiguous(),
+                        images[train_b].contiguous(), images[test_a].float() / 255,
+                        masks[test_a, None].float() / 255, matrices[test_a].contiguous(),
+                        info={"shard": str(shard_path), "licence": shard.extra.get("licence", "")})
 
 
 # ----------------------------------------------------------------------------
@@ -237,26 +300,38 @@ def real_pair(shard_path: str | Path, a: str | None = None, b: str | None = None
 # ----------------------------------------------------------------------------
 
 SYNTH_A, SYNTH_B = 2, 4  # the course's default pair: different hair, skin and face shape
+# Pretraining people: SynthFaces training people from 100 on. Never A or B (nor notebook 01's unseen
+# person 7), never a validation or test person (those live at offsets of a million and more).
+PRETRAIN_FIRST_PERSON = 100
 
 
 def load_pair(shard: str | Path | None = None, a: str | int | None = None, b: str | int | None = None,
-              frames: int = 800, test_frames: int = 200, seed: int = 0) -> DeepfakePair:
-    """SynthFaces people a and b (default 2 and 4; `frames` each, `test_frames` held out) when
-    `shard` is None, else two people from a prepared real-face shard (default: the two with the
-    most photos; all their photos)."""
+              frames: int = 800, test_frames: int = 200, seed: int = 0, frame_resolution: int = 128,
+              resolution: int = 64) -> DeepfakePair:
+    """SynthFaces people a and b (default 2 and 4; `frames` each, `test_frames` held out, frames at
+    `frame_resolution`, crops at `resolution`) when `shard` is None, else two people from a
+    prepared real-face shard (default: the two with the most photos; all their photos)."""
     if shard is None:
         return synthfaces_pair(seed, SYNTH_A if a is None else int(a), SYNTH_B if b is None else int(b),
-                               frames, test_frames)
+                               frames, test_frames, frame_resolution, resolution)
     if not Path(shard).exists():
         raise DataError(f"{shard}: no such shard. Fix: prepare one with `faceid-lab prepare folder --root PHOTOS "
                         f"--out {shard}` (or `prepare video A.mp4 B.mp4 --out {shard}`).")
-    return real_pair(shard, None if a is None else str(a), None if b is None else str(b), seed=seed)
+    return real_pair(shard, None if a is None else str(a), None if b is None else str(b), seed=seed,
+                     resolution=resolution)
+
+
+def budget_pair(budget: dict, shard: str | Path | None = None, a: str | int | None = None,
+                b: str | int | None = None, seed: int = 0) -> DeepfakePair:
+    """load_pair with a budget's (a row of DEEPFAKE_BUDGETS) frames, test frames and resolutions."""
+    return load_pair(shard, a, b, budget["frames"], budget["test_frames"], seed, budget["frame_resolution"],
+                     budget["resolution"])
 
 
 def autoencoder_config(budget: dict, **overrides) -> AutoencoderConfig:
     """The AutoencoderConfig of a budget (a row of DEEPFAKE_BUDGETS), with any field overridden."""
-    cfg = AutoencoderConfig(width=budget["width"], batch=budget["batch"], steps=budget["steps"],
-                            lr=budget.get("lr", AutoencoderConfig.lr))
+    cfg = AutoencoderConfig(width=budget["width"], resolution=budget["resolution"], batch=budget["batch"],
+                            steps=budget["steps"], lr=budget["lr"], warp_strength=budget["warp"])
     return replace(cfg, **overrides)
 
 
@@ -275,13 +350,95 @@ def checkpoint_path(pair: DeepfakePair, cfg: AutoencoderConfig) -> Path:
     return course.path("checkpoints", f"deepfake_{pair.key}_{config_key(cfg)}.pt")
 
 
+# ----------------------------------------------------------------------------
+# Pretraining on other people (DeepFaceLab's pretrain mode), once per machine
+# ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Pretraining:
+    """Decoder A learns `people` SynthFaces people, decoder B `people` others (`frames` video frames
+    each), through one shared encoder: a model that already paints eyes, brows, noses and lips in
+    any pose, for every pair to start from."""
+
+    people: int
+    frames: int
+    cfg: AutoencoderConfig
+    frame_resolution: int = 128
+    seed: int = 0
+
+    @property
+    def key(self) -> str:
+        return (f"pretrain{self.seed}-{self.people}x{self.frames}-{self.frame_resolution}-{self.cfg.resolution}_"
+                f"{config_key(self.cfg)}")
+
+    def sides(self) -> tuple[list[int], list[int]]:
+        """The people behind decoder A and behind decoder B."""
+        first = PRETRAIN_FIRST_PERSON
+        return (list(range(first, first + self.people)), list(range(first + self.people, first + 2 * self.people)))
+
+
+def pretraining(budget: dict, **overrides) -> Pretraining:
+    """The Pretraining of a budget: its people, frames and steps, the pair's model and learning rate."""
+    spec = budget["pretrain"]
+    cfg = autoencoder_config(budget, steps=spec["steps"], **overrides)
+    return Pretraining(spec["people"], spec["frames"], cfg, budget["frame_resolution"])
+
+
+def pretrain_faces(pre: Pretraining) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(crops A-side, masks A-side, crops B-side, masks B-side): every pretraining person's video,
+    extracted like a pair's."""
+    out = []
+    for people in pre.sides():
+        videos = [person_video(pre.seed, p, pre.frames, pre.frame_resolution, pre.cfg.resolution) for p in people]
+        out += [torch.cat([v[1] for v in videos]), torch.cat([v[2] for v in videos])]
+    return tuple(out)
+
+
+def pretrain_or_load(pre: Pretraining, device: str | torch.device = "cpu",
+                     **kwargs) -> tuple[FaceSwapAutoencoder, dict]:
+    """Train the pretraining (resumable), or load it from FACEID_LAB_HOME/checkpoints once finished.
+    kwargs go to train_autoencoder (progress, save_every_s, ...)."""
+    from . import course
+    from .train.checkpoint import checkpoint_finished
+
+    path = course.path("checkpoints", f"deepfake_{pre.key}.pt")
+    if checkpoint_finished(path):  # loading needs no faces: skip rendering them
+        return train_autoencoder(None, None, pre.cfg, checkpoint=path, device=device, **kwargs)
+    faces_a, masks_a, faces_b, masks_b = pretrain_faces(pre)
+    return train_autoencoder(faces_a, faces_b, pre.cfg, masks_a, masks_b, checkpoint=path, device=device, **kwargs)
+
+
 def train_or_load(pair: DeepfakePair, cfg: AutoencoderConfig, device: str | torch.device = "cpu",
-                  **kwargs) -> tuple[FaceSwapAutoencoder, dict]:
+                  start: FaceSwapAutoencoder | None = None, **kwargs) -> tuple[FaceSwapAutoencoder, dict]:
     """Train the pair's autoencoder, resume an unfinished run, or load a finished one (at
-    checkpoint_path). kwargs go to train_autoencoder (on_log, progress, save_every_s, ...)."""
+    checkpoint_path). `start`: the model a fresh run starts from (the pretraining; its key must be
+    cfg.init). kwargs go to train_autoencoder (on_log, progress, save_every_s, ...)."""
     path = checkpoint_path(pair, cfg)
+    init = None if start is None else start.state_dict()
     return train_autoencoder(pair.faces_a, pair.faces_b, cfg, pair.masks_a, pair.masks_b, checkpoint=path,
-                             device=device, **kwargs)
+                             device=device, init=init, **kwargs)
+
+
+def train_pair_or_load(pair: DeepfakePair, budget: dict, device: str | torch.device = "cpu", pretrain: bool = True,
+                       overrides: dict | None = None, **kwargs) -> tuple[FaceSwapAutoencoder, dict, AutoencoderConfig]:
+    """The course's deepfake: pretrain-or-load (once per machine), then train-or-load the pair from
+    it (`pretrain=False`: from scratch). overrides: AutoencoderConfig fields of the pair's run (the
+    model's own, width and resolution, apply to the pretraining too). kwargs go to the pair's
+    train_autoencoder (on_log, progress, ...). Returns (model, history, the pair's config); the
+    history has the pretraining's seconds as history["pretrain_seconds"] (0 without one)."""
+    overrides = dict(overrides or {})
+    if not pretrain:
+        cfg = autoencoder_config(budget, **overrides)
+        model, history = train_or_load(pair, cfg, device, **kwargs)
+        return model, {**history, "pretrain_seconds": 0.0}, cfg
+    model_keys = ("width", "resolution", "mask", "batch", "lr", "warp_strength")
+    shared = {k: v for k, v in overrides.items() if k in model_keys}
+    pre = pretraining(budget, **shared)
+    base, base_history = pretrain_or_load(pre, device, progress=kwargs.get("progress", False),
+                                          save_every_s=kwargs.get("save_every_s", 120.0))
+    cfg = autoencoder_config(budget, init=pre.key, **overrides)
+    model, history = train_or_load(pair, cfg, device, start=base, **kwargs)
+    return model, {**history, "pretrain_seconds": base_history["seconds"]}, cfg
 
 
 def judge_for(pair: DeepfakePair, profile: str, device: str | torch.device = "cpu"):
@@ -302,55 +459,71 @@ def judge_for(pair: DeepfakePair, profile: str, device: str | torch.device = "cp
 
 @dataclass
 class SwapResult:
-    swapped: torch.Tensor   # (M, 3, R, R) B's decoder output for A's frames
-    masks: torch.Tensor     # (M, 1, R, R) the blend mask used
-    blended: torch.Tensor   # (M, 3, R, R) the swap put back into A's frames
+    swapped: torch.Tensor   # (M, 3, F, F) B's decoder output warped back into A's frames (zero where no crop)
+    masks: torch.Tensor     # (M, 1, F, F) the blend mask used
+    blended: torch.Tensor   # (M, 3, F, F) the swap put back into A's frames
+    crops: torch.Tensor | None = None  # (M, 3, R, R) B's decoder output on A's aligned crops
 
 
-def swap_frames(model: FaceSwapAutoencoder, frames: torch.Tensor, frame_masks: torch.Tensor | None = None,
-                to: str = "B", method: str = "poisson", colour: bool = True) -> SwapResult:
-    """Swap every frame (M, 3, R, R) in [0, 1] to person `to` and blend it back. The blend mask is
-    the union of the decoder's mask (the new head) and `frame_masks` (the old head), so that
-    neither person's outline is left behind where it can be avoided."""
-    swapped, decoder_masks = swap(model, frames, to)
-    masks = decoder_masks if frame_masks is None else torch.maximum(decoder_masks, frame_masks.float())
-    blended = torch.stack([blend(frames[i], swapped[i], masks[i], method, colour) for i in range(len(frames))])
-    return SwapResult(swapped, masks, blended)
+def swap_frames(model: FaceSwapAutoencoder, frames: torch.Tensor, frame_masks: torch.Tensor | None,
+                matrices: torch.Tensor, to: str = "B", method: str = "poisson", colour: bool = True,
+                whole_crop: bool = False) -> SwapResult:
+    """Extract, swap, convert: crop every frame (M, 3, F, F) in [0, 1] by its transform (M, 2, 3),
+    swap the crop to person `to`, warp the swapped crop and its mask back into the frame and blend.
+    The blend mask is the union of the decoder's mask (the new head) and `frame_masks` (the old
+    head) where the crop reaches, so that neither person's outline is left behind where it can be
+    avoided. whole_crop: paste the decoder's whole square, background included (no mask)."""
+    crops = crop_faces(frames, matrices, model.resolution)
+    swapped, decoder_masks = swap(model, crops, to)
+    reach = torch.ones_like(decoder_masks)
+    back = paste_faces(torch.cat([swapped, decoder_masks, reach], 1), matrices, frames.shape[-1])
+    face, pasted_mask, reach = back[:, :3], back[:, 3:4], (back[:, 4:5] > 0.999).float()
+    if whole_crop:
+        masks = reach
+    else:
+        masks = pasted_mask if frame_masks is None else torch.maximum(pasted_mask, frame_masks.float() * reach)
+    blended = torch.stack([blend(frames[i], face[i], masks[i], method, colour) for i in range(len(frames))])
+    return SwapResult(face, masks, blended, swapped)
 
 
 def identity_centroid(judge, faces: torch.Tensor, count: int = 32) -> torch.Tensor:
-    """The unit mean of the judge's features of (up to) `count` of a person's training faces."""
+    """The unit mean of the judge's features of (up to) `count` of a person's training frames."""
     pick = torch.linspace(0, len(faces) - 1, min(count, len(faces))).round().long()
-    f = judge.embed(faces[pick]).mean(0)
+    f = judge.embed(instrument_view(faces[pick].float() / (255 if faces.dtype == torch.uint8 else 1))).mean(0)
     return f / f.norm()
 
 
 def evaluate_swap(result: SwapResult, pair: DeepfakePair, judge, pose_net=None, instruments=None) -> dict:
-    """Numbers for the notebook's verdict, per frame and averaged:
+    """Numbers for the notebook's verdict, per frame and averaged, every reading taken in the
+    instruments' 64 px view of the frame (instrument_view):
 
     - with ground truth: pixel L1 of the swap to the true swap and to the input frame (is the
       swap closer to what B would look like than to A?), SSIM to the true swap, for the raw
-      decoder output and for the blended frame;
+      decoder output and for the blended frame (and the blended frame's SSIM at full resolution);
     - the judge's cosine similarity of each blended frame to B's and to A's identity centroid;
     - with a pose regressor P and true poses: P's pose error on the swap against A's true pose,
       next to P's own error on A's input frames (the floor);
     - with the instruments (instruments.py, never a training signal): the same by the independent
-      pose reader P', part IoU of the blended swap against the true swap's part map, and the
-      identity-parameter reader's error to B's and to A's true parameters (is it B by R's reading?)."""
+      pose reader P', part IoU of the blended swap against the true swap's part map (and the
+      segmenter's IoU on the true swap itself: the bound), and the identity-parameter reader's
+      error to B's and to A's true parameters (is it B by R's reading?)."""
     out: dict = {"frames": len(pair.test_a), "kind": pair.kind}
+    blended, test_a = instrument_view(result.blended), instrument_view(pair.test_a)
     if pair.truth_ab is not None:
-        for name, x in (("raw", result.swapped), ("blended", result.blended)):
-            l1_truth = (x - pair.truth_ab).abs().flatten(1).mean(1)
-            l1_input = (x - pair.test_a).abs().flatten(1).mean(1)
+        truth = instrument_view(pair.truth_ab)
+        for name, x in (("raw", instrument_view(result.swapped)), ("blended", blended)):
+            l1_truth = (x - truth).abs().flatten(1).mean(1)
+            l1_input = (x - test_a).abs().flatten(1).mean(1)
             out[name] = {"l1_to_truth": l1_truth.mean().item(), "l1_to_input": l1_input.mean().item(),
                          "closer_to_truth": (l1_truth < l1_input).float().mean().item(),
-                         "ssim_to_truth": ssim(x, pair.truth_ab, reduce=False).mean().item()}
-        out["input"] = {"l1_to_truth": (pair.test_a - pair.truth_ab).abs().mean().item(),
-                        "ssim_to_truth": ssim(pair.test_a, pair.truth_ab).item()}
-    centre_a, centre_b = identity_centroid(judge, pair.faces_a), identity_centroid(judge, pair.faces_b)
-    feats = judge.embed(result.blended)
+                         "ssim_to_truth": ssim(x, truth, reduce=False).mean().item()}
+        out["blended"]["ssim_to_truth_full_resolution"] = ssim(result.blended, pair.truth_ab).item()
+        out["input"] = {"l1_to_truth": (test_a - truth).abs().mean().item(),
+                        "ssim_to_truth": ssim(test_a, truth).item()}
+    centre_a, centre_b = identity_centroid(judge, pair.frames_a), identity_centroid(judge, pair.frames_b)
+    feats = judge.embed(blended)
     sim_b, sim_a = feats @ centre_b, feats @ centre_a
-    feats_in = judge.embed(pair.test_a)
+    feats_in = judge.embed(test_a)
     out["judge"] = {"name": getattr(judge, "name", type(judge).__name__), "similarity_to_b": sim_b.mean().item(),
                     "similarity_to_a": sim_a.mean().item(), "closer_to_b": (sim_b > sim_a).float().mean().item(),
                     "input_similarity_to_a": (feats_in @ centre_a).mean().item(),
@@ -358,13 +531,13 @@ def evaluate_swap(result: SwapResult, pair: DeepfakePair, judge, pose_net=None, 
     if pose_net is not None and pair.pose_a is not None:
         from .train.pose import predict_pose
 
-        on_swap = predict_pose(pose_net, result.blended)[:, :3]
-        on_input = predict_pose(pose_net, pair.test_a)[:, :3]
+        on_swap = predict_pose(pose_net, blended)[:, :3]
+        on_input = predict_pose(pose_net, test_a)[:, :3]
         out["pose_error_deg"] = {
             "swap": dict(zip(("yaw", "pitch", "roll"), (on_swap - pair.pose_a).abs().mean(0).tolist(), strict=True)),
             "input": dict(zip(("yaw", "pitch", "roll"), (on_input - pair.pose_a).abs().mean(0).tolist(), strict=True))}
     if instruments is not None:
-        out["instruments"] = _instrument_verdict(result.blended, pair, instruments)
+        out["instruments"] = _instrument_verdict(blended, pair, instruments)
     return out
 
 
@@ -374,7 +547,7 @@ def _instrument_verdict(blended: torch.Tensor, pair: DeepfakePair, instruments) 
     out: dict = {}
     angles = ("yaw", "pitch", "roll")
     if pair.pose_a is not None:
-        on_swap, on_input = (instruments.read_pose(x)[:, :3] for x in (blended, pair.test_a))
+        on_swap, on_input = (instruments.read_pose(x)[:, :3] for x in (blended, instrument_view(pair.test_a)))
         out["pose_error_deg"] = {
             "swap": dict(zip(angles, (on_swap - pair.pose_a).abs().mean(0).tolist(), strict=True)),
             "input": dict(zip(angles, (on_input - pair.pose_a).abs().mean(0).tolist(), strict=True))}
@@ -382,6 +555,10 @@ def _instrument_verdict(blended: torch.Tensor, pair: DeepfakePair, instruments) 
         ious = part_iou(instruments.segment(blended), pair.truth_parts_ab)
         out["part_iou"] = {p: float(v.nanmean()) for p, v in ious.items()}
         out["part_iou"]["mean"] = float(mean_part_iou(ious).nanmean())
+        if pair.truth_ab is not None:  # the segmenter on the true swaps themselves: what a perfect swap scores
+            bound = part_iou(instruments.segment(instrument_view(pair.truth_ab)), pair.truth_parts_ab)
+            out["part_iou_truth"] = {p: float(v.nanmean()) for p, v in bound.items()}
+            out["part_iou_truth"]["mean"] = float(mean_part_iou(bound).nanmean())
     if pair.params_a is not None and pair.params_b is not None:
         n = len(blended)
         out["param_error_to_b"] = float(instruments.parameter_error(blended, pair.params_b.expand(n, -1)).mean())
@@ -390,7 +567,7 @@ def _instrument_verdict(blended: torch.Tensor, pair: DeepfakePair, instruments) 
 
 
 BLEND_VARIANTS = {  # name: (method, colour matching, add the frame's head mask)
-    "raw decoder output": (None, False, False),
+    "raw decoder output (the whole crop)": (None, False, False),
     "alpha, head masks": ("alpha", False, True),
     "alpha + colour match": ("alpha", True, True),
     "poisson (seamlessClone)": ("poisson", True, True),
@@ -402,11 +579,11 @@ def compare_blends(model: FaceSwapAutoencoder, pair: DeepfakePair, judge, pose_n
     """evaluate_swap for each way of putting the swap back into the frame: one flat row each."""
     rows = []
     for name, (method, colour, frame_mask) in (variants or BLEND_VARIANTS).items():
-        if method is None:  # the decoder's whole output, background included
-            swapped, masks = swap(model, pair.test_a, "B")
-            result = SwapResult(swapped, masks, swapped)
+        if method is None:  # the decoder's whole crop, its background included, warped back
+            result = swap_frames(model, pair.test_a, None, pair.test_matrices_a, "B", "alpha", False, whole_crop=True)
         else:
-            result = swap_frames(model, pair.test_a, pair.test_masks_a if frame_mask else None, "B", method, colour)
+            result = swap_frames(model, pair.test_a, pair.test_masks_a if frame_mask else None, pair.test_matrices_a,
+                                 "B", method, colour)
         ev = evaluate_swap(result, pair, judge, pose_net, instruments)
         row = {"variant": name}
         if "blended" in ev:
@@ -436,12 +613,13 @@ def swap_clip(model: FaceSwapAutoencoder, pair: DeepfakePair, frames: int = 48, 
     if pair.kind == "synthfaces":
         i = pair.info
         nu = head_turn_nuisance(i["seed"], i["a"], frames)
-        ra = _render(i["seed"], i["a"], nu, pair.resolution, "cpu")
-        truth = _render(i["seed"], i["b"], nu, pair.resolution, "cpu").image
+        ra = _render(i["seed"], i["a"], nu, pair.frame_resolution, "cpu")
+        truth = _render(i["seed"], i["b"], nu, pair.frame_resolution, "cpu").image
         clip, masks = ra.image, ra.mask
+        matrices = similarity_matrices(ra.landmarks.cpu(), crop_template(pair.resolution))
     else:
-        clip, masks, truth = pair.test_a, pair.test_masks_a, None
-    result = swap_frames(model, clip, masks, "B", method, colour)
+        clip, masks, matrices, truth = pair.test_a, pair.test_masks_a, pair.test_matrices_a, None
+    result = swap_frames(model, clip, masks, matrices, "B", method, colour)
     panels = [clip, result.blended] + ([truth] if truth is not None else [])
     return torch.cat(panels, dim=-1)  # (T, 3, R, k * R)
 

@@ -130,10 +130,11 @@ def deepfake_frames(profile: str, device: str | torch.device = "cpu",
     from . import deepfake
 
     budget = DEEPFAKE_BUDGETS[profile]
-    pair = deepfake.load_pair(None, frames=budget["frames"], test_frames=budget["test_frames"])
-    model, _ = deepfake.train_or_load(pair, deepfake.autoencoder_config(budget), device=device, progress=progress)
-    result = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, "B", method="alpha", colour=False)
-    return pair.test_a, result.blended
+    pair = deepfake.budget_pair(budget)
+    model, _, _ = deepfake.train_pair_or_load(pair, budget, device=device, progress=progress)
+    result = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, pair.test_matrices_a, "B", method="alpha",
+                                  colour=False)
+    return deepfake.instrument_view(pair.test_a), deepfake.instrument_view(result.blended)
 
 
 def detection_report(players, d: DetectionData, detector: Detector) -> list[dict]:

@@ -40,34 +40,37 @@ class KitError(FaceidLabError):
 
 
 @cache
-def _deepfake_fingerprint(profile: str) -> str:
-    """The config key in the name of notebook 01's autoencoder checkpoint for `profile`
-    (its file name names the pair and the config, not the profile)."""
-    from .deepfake import autoencoder_config, config_key
+def _deepfake_fingerprints(profile: str) -> dict[str, str]:
+    """{config key: training} of notebook 01's checkpoints for `profile`: the pair's autoencoder and
+    the pretraining it starts from (their file names name the pair and the config, not the profile)."""
+    from .deepfake import autoencoder_config, config_key, pretraining
     from .profiles import DEEPFAKE_BUDGETS
 
-    return config_key(autoencoder_config(DEEPFAKE_BUDGETS[profile]))
+    budget = DEEPFAKE_BUDGETS[profile]
+    pre = pretraining(budget)
+    return {config_key(autoencoder_config(budget, init=pre.key)): "autoencoder",
+            config_key(pre.cfg): "autoencoder_pretrain"}
 
 
 def belongs_to(name: str, profile: str) -> bool:
     """Whether checkpoint file `name` was trained in `profile` (judge_cpu.pt, faceidgan_2n_cpu_<fp>.pt,
-    deepfake_<pair>_<fp of the profile's autoencoder config>.pt)."""
+    deepfake_<pair>_<fp of the profile's autoencoder config>.pt, deepfake_pretrain..._<fp>.pt)."""
     stem = name.removesuffix(".pt")
     if stem.startswith("deepfake_"):
-        return stem.endswith("_" + _deepfake_fingerprint(profile))
+        return stem.rsplit("_", 1)[-1] in _deepfake_fingerprints(profile)
     parts = stem.split("_")
     return profile in parts[1:]
 
 
 def training_of(name: str, profile: str) -> str | None:
     """The training a checkpoint file of `profile` holds, by its name: judge_cpu.pt -> judge,
-    faceidgan_2n_cpu_<fp>.pt -> faceidgan_2n, deepfake_<pair>_<fp>.pt -> autoencoder; None
-    for a file of another profile."""
+    faceidgan_2n_cpu_<fp>.pt -> faceidgan_2n, deepfake_<pair>_<fp>.pt -> autoencoder,
+    deepfake_pretrain..._<fp>.pt -> autoencoder_pretrain; None for a file of another profile."""
     if not belongs_to(name, profile):
         return None
     stem = name.removesuffix(".pt")
     if stem.startswith("deepfake_"):
-        return "autoencoder"
+        return _deepfake_fingerprints(profile)[stem.rsplit("_", 1)[-1]]
     parts = stem.split("_")
     at = parts.index(profile, 1)
     rest = [p for p in parts[at + 1:] if not re.fullmatch(r"[0-9a-f]{10}", p)]  # drop the config fingerprint

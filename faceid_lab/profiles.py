@@ -32,16 +32,22 @@ from .train.pose import PoseConfig, pose_targets, train_pose
 # Budgets: each model's size, data and steps on each profile
 # ----------------------------------------------------------------------------
 
-# frames per person, held-out frames of A, the autoencoder's width, batch and steps, and
-# the length of the swap video.
-# cpu: width 0.125 and batch 16 fit about 5,000 steps in 10 minutes on 2 cores (measured). Its lr 1e-3
-# (#19, validation pair, 1500 steps: blended swap's SSIM to the truth 0.336 at 5e-4, 0.450 at 1e-3; 2e-3
-# diverged mid-run; width 0.25 for the same minutes 0.357; no dense bottleneck 0.379).
+# Notebook 01's deepfake: frames per person (rendered at frame_resolution), held-out frames of A, the
+# aligned crops' resolution (what the autoencoder trains on), its width, batch, steps, learning rate and
+# warp strength, the pretraining on other people (people per decoder, frames each, steps; once per
+# machine) and the length of the swap video.
+# cpu (#40, validation pairs): a tight aligned crop from 128 px frames, warp 0.03, and a pretraining are
+# what paint eyes, brows and lips at this width; width 0.125 and batch 16 at lr 1e-3 (#19: 2e-3
+# diverged, width 0.25 collapsed at 1e-3).
 DEEPFAKE_BUDGETS = {
-    "ci": {"frames": 96, "test_frames": 24, "width": 0.0625, "batch": 8, "steps": 40, "lr": 5e-4, "video_frames": 8},
-    "cpu": {"frames": 800, "test_frames": 200, "width": 0.125, "batch": 16, "steps": 5000, "lr": 1e-3,
-            "video_frames": 48},
-    "gpu": {"frames": 2000, "test_frames": 400, "width": 0.5, "batch": 64, "steps": 20000, "lr": 5e-4,
+    "ci": {"frames": 96, "test_frames": 24, "frame_resolution": 64, "resolution": 64, "width": 0.0625, "batch": 8,
+           "steps": 40, "lr": 5e-4, "warp": 0.03, "pretrain": {"people": 2, "frames": 24, "steps": 30},
+           "video_frames": 8},
+    "cpu": {"frames": 800, "test_frames": 200, "frame_resolution": 128, "resolution": 64, "width": 0.125,
+            "batch": 16, "steps": 3000, "lr": 1e-3, "warp": 0.03,
+            "pretrain": {"people": 8, "frames": 100, "steps": 5000}, "video_frames": 48},
+    "gpu": {"frames": 2000, "test_frames": 400, "frame_resolution": 128, "resolution": 64, "width": 0.5, "batch": 64,
+            "steps": 20000, "lr": 5e-4, "warp": 0.03, "pretrain": {"people": 32, "frames": 200, "steps": 20000},
             "video_frames": 72},
 }
 

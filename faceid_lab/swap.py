@@ -1,10 +1,12 @@
-"""Swapping and blending: the swapped face, colour-matched and blended back into the frame."""
+"""Swapping and blending: faceswap's aligned crop of the face (extract), the swap, and the swapped
+crop warped back and blended into the frame (convert), colour-matched if asked."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from .models.autoencoder import FaceSwapAutoencoder
 
@@ -79,3 +81,59 @@ def blend(frame: torch.Tensor, face: torch.Tensor, mask: torch.Tensor, method: s
     ys, xs = np.nonzero(binary)
     centre = (int((xs.min() + xs.max() + 1) // 2), int((ys.min() + ys.max() + 1) // 2))
     return _to_float(cv2.seamlessClone(s, f, binary, centre, cv2.NORMAL_CLONE))
+
+
+# ----------------------------------------------------------------------------
+# Extract and convert: faceswap's aligned crop, and back into the frame
+# ----------------------------------------------------------------------------
+
+def similarity_matrices(landmarks: torch.Tensor, template: torch.Tensor) -> torch.Tensor:
+    """(N, K, 2) landmarks in a frame -> (N, 2, 3) least-squares similarity transforms (rotation,
+    uniform scale, shift; Umeyama's closed form, as faceswap's aligner) taking each frame's points
+    to `template` (K, 2), the points' places in the crop. Coordinates are continuous pixels: x = 0
+    at the left edge, pixel i covers [i, i + 1)."""
+    src = landmarks.double()
+    dst = template.double().expand_as(src)
+    mu_s, mu_d = src.mean(1, keepdim=True), dst.mean(1, keepdim=True)
+    s, d = src - mu_s, dst - mu_d                                              # (N, K, 2)
+    cov = d.transpose(1, 2) @ s / src.shape[1]                                 # (N, 2, 2)
+    u, sig, vt = torch.linalg.svd(cov)
+    sign = torch.sign(torch.linalg.det(u @ vt))                                # no reflections
+    flip = torch.stack([torch.ones_like(sign), sign], 1)                       # (N, 2)
+    rot = u @ torch.diag_embed(flip) @ vt
+    scale = (sig * flip).sum(1) / s.pow(2).sum(2).mean(1)                      # (N,)
+    lin = scale[:, None, None] * rot                                           # (N, 2, 2)
+    shift = mu_d.squeeze(1) - (lin @ mu_s.transpose(1, 2)).squeeze(2)          # (N, 2)
+    return torch.cat([lin, shift[..., None]], 2).float()
+
+
+def _invert(matrices: torch.Tensor) -> torch.Tensor:
+    """(N, 2, 3) affine maps -> their inverses."""
+    lin_inv = torch.linalg.inv(matrices[:, :, :2].double())
+    return torch.cat([lin_inv, -(lin_inv @ matrices[:, :, 2:].double())], 2).float()
+
+
+def _sample(images: torch.Tensor, out_to_in: torch.Tensor, size: int, padding: str) -> torch.Tensor:
+    """images (N, C, H, W) resampled to (N, C, size, size): output pixel p shows input point
+    out_to_in @ (p, 1) (continuous pixels); outside the input, `padding` (grid_sample's mode)."""
+    n, _, h, w = images.shape
+    centres = torch.arange(size, dtype=torch.float32) + 0.5
+    ys, xs = torch.meshgrid(centres, centres, indexing="ij")
+    points = torch.stack([xs, ys, torch.ones_like(xs)], -1).reshape(1, -1, 3)   # (1, S*S, 3)
+    src = points @ out_to_in.transpose(1, 2)                                    # (N, S*S, 2)
+    grid = torch.stack([src[..., 0] / w * 2 - 1, src[..., 1] / h * 2 - 1], -1).reshape(n, size, size, 2)
+    return F.grid_sample(images.float(), grid.to(images.device), mode="bilinear", padding_mode=padding,
+                         align_corners=False)
+
+
+def crop_faces(frames: torch.Tensor, matrices: torch.Tensor, size: int) -> torch.Tensor:
+    """Extract: frames (N, C, H, W) -> aligned crops (N, C, size, size), matrices (N, 2, 3) taking
+    frame pixels to crop pixels (similarity_matrices). Where a crop reaches past the frame's edge it
+    repeats the edge's pixels, as faceswap's extractor does."""
+    return _sample(frames, _invert(matrices), size, "border")
+
+
+def paste_faces(crops: torch.Tensor, matrices: torch.Tensor, frame_size: int) -> torch.Tensor:
+    """Convert: crops (N, C, S, S) warped back into (N, C, frame_size, frame_size) frames by the
+    inverse of their crop's transform; zero where the crop does not reach."""
+    return _sample(crops, matrices, frame_size, "zeros")

@@ -254,7 +254,7 @@ def _assert_same_model(a_dir, b_dir, pattern):
 @pytest.mark.parametrize("command, kind, pattern, kill_at, share", [
     (["train", "judge", "--profile", "ci"], "identity-classifier", "judge_ci.pt", 23, ()),
     (["train", "pose", "--profile", "ci"], "pose-regressor", "pose_ci.pt", 31, ()),
-    (["train", "autoencoder", "--profile", "ci"], "faceswap-autoencoder", "deepfake_*.pt", 17, ()),
+    (["train", "autoencoder", "--profile", "ci"], "faceswap-autoencoder", "deepfake_synth*.pt", 17, ()),
     (["train", "faceidgan", "--profile", "ci", "--classifier", "2n"], "faceid-gan", "faceidgan_2n_ci_*.pt", 13,
      ("identity_ci.pt", "pose_ci.pt")),
 ], ids=["judge", "pose", "autoencoder", "faceidgan"])

@@ -30,7 +30,7 @@ class PixelJudge:
 
 @pytest.fixture(scope="module")
 def pair():
-    return deepfake.synthfaces_pair(0, 2, 4, frames=24, test_frames=6, resolution=32)
+    return deepfake.synthfaces_pair(0, 2, 4, frames=24, test_frames=6, frame_resolution=64, resolution=32)
 
 
 def test_each_person_keeps_one_scene_and_the_truth_is_b_in_a_frame(pair):
@@ -43,10 +43,11 @@ def test_each_person_keeps_one_scene_and_the_truth_is_b_in_a_frame(pair):
     other = deepfake.video_nuisance(0, 4, np.arange(5))
     assert not torch.equal(other.bg_colors[0], nu.bg_colors[0])  # B's room is not A's
     # the truth is B's identity in A's exact test frame: same background where neither head is
-    assert pair.faces_a.dtype == torch.uint8 and pair.faces_a.shape == (24, 3, 32, 32)
-    assert pair.masks_a.shape == (24, 32, 32) and pair.test_masks_a.shape == (6, 1, 32, 32)
+    assert pair.faces_a.dtype == torch.uint8 and pair.faces_a.shape == (24, 3, 32, 32)  # aligned crops
+    assert pair.frames_a.shape == (24, 3, 64, 64) and pair.test_matrices_a.shape == (6, 2, 3)
+    assert pair.masks_a.shape == (24, 32, 32) and pair.test_masks_a.shape == (6, 1, 64, 64)
     test_nu = deepfake.video_nuisance(0, 2, deepfake.HELDOUT_IMAGE_OFFSET + np.arange(6))
-    truth = S.render(S.sample_identities(0, [4] * 6), test_nu, 32)
+    truth = S.render(S.sample_identities(0, [4] * 6), test_nu, 64)
     assert torch.allclose(pair.truth_ab, truth.image)
     background = (pair.test_masks_a == 0) & (truth.mask == 0)
     assert torch.allclose((pair.truth_ab - pair.test_a).abs().amax(1, keepdim=True)[background], torch.tensor(0.0))
@@ -74,23 +75,85 @@ def test_face_oval_covers_the_points_and_not_the_corners():
     assert 0.2 < (mask > 0).float().mean() < 0.7
 
 
+def test_similarity_matrices_recover_a_known_transform_and_crops_paste_back():
+    from faceid_lab.swap import crop_faces, paste_faces, similarity_matrices
+
+    template = torch.tensor([[10.0, 12.0], [22.0, 12.0], [16.0, 18.0], [11.0, 24.0], [21.0, 24.0]])
+    angle, scale, shift = 0.3, 1.7, torch.tensor([5.0, -3.0])
+    rot = torch.tensor([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], dtype=torch.float32)
+    points = (template - shift) @ torch.linalg.inv(scale * rot).T  # frame points that map onto the template
+    m = similarity_matrices(points[None], template)[0]
+    assert torch.allclose(m[:, :2], scale * rot, atol=1e-4) and torch.allclose(m[:, 2], shift, atol=1e-3)
+    # a smooth frame, cropped and pasted back, is itself where the crop reaches and zero elsewhere
+    ys, xs = torch.meshgrid(torch.linspace(0, 1, 64), torch.linspace(0, 1, 64), indexing="ij")
+    frame = torch.stack([xs, ys, xs * ys])[None]
+    m = torch.tensor([[[0.8, 0.1, -10.0], [-0.1, 0.8, -8.0]]])
+    back = paste_faces(crop_faces(frame, m, 32), m, 64)
+    reach = paste_faces(torch.ones(1, 1, 32, 32), m, 64) > 0.999
+    assert 200 < reach.sum() < 64 * 64 and (back - frame).abs()[reach.expand_as(frame)].max() < 0.02
+    assert back[~reach.expand_as(frame)].abs().max() < 1.0 and (back * ~reach).abs().mean() < 0.01
+
+
 def test_swap_frames_changes_only_the_masked_region(pair):
     torch.manual_seed(0)
-    model = FaceSwapAutoencoder(0.0625, 32, mask=False).eval()  # no mask head: the decoder mask is all ones
-    result = deepfake.swap_frames(model, pair.test_a, None, method="alpha", colour=False)
-    assert torch.allclose(result.masks, torch.ones_like(result.masks))
+    model = FaceSwapAutoencoder(0.0625, 32, mask=False).eval()  # no mask head: the whole crop is pasted back
+    result = deepfake.swap_frames(model, pair.test_a, None, pair.test_matrices_a, method="alpha", colour=False)
+    from faceid_lab.swap import paste_faces
+
+    square = paste_faces(torch.ones(6, 1, 32, 32), pair.test_matrices_a, 64)  # the crop's footprint in the frame
+    assert torch.allclose(result.masks, square) and result.crops.shape == (6, 3, 32, 32)
+    assert 0.1 < (square > 0.5).float().mean() < 0.9
     model = FaceSwapAutoencoder(0.0625, 32, mask=True).eval()
     with torch.no_grad():
         model.decoders["B"].to_mask.bias.fill_(-30.0)  # a decoder mask of zeros
         model.decoders["B"].to_mask.weight.zero_()
-    nothing = deepfake.swap_frames(model, pair.test_a, torch.zeros_like(pair.test_masks_a), method="alpha",
-                                   colour=False)
+    nothing = deepfake.swap_frames(model, pair.test_a, torch.zeros_like(pair.test_masks_a), pair.test_matrices_a,
+                                   method="alpha", colour=False)
     assert (nothing.blended - pair.test_a).abs().max() <= 1 / 255 + 1e-6  # only uint8 rounding
-    heads = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, method="alpha", colour=False)
+    heads = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, pair.test_matrices_a, method="alpha",
+                                 colour=False)
     near = torch.nn.functional.max_pool2d(pair.test_masks_a, 7, 1, 3)  # the feathered edge reaches ~3 px out
     outside = near.expand_as(pair.test_a) == 0
     assert (heads.blended - pair.test_a).abs()[outside].max() <= 1 / 255 + 1e-6
     assert (heads.blended - pair.test_a).abs().mean() > 0.01
+
+
+def test_the_crop_is_the_face_in_every_pose(pair):
+    """The aligned crops put the eyes and the mouth at the template's places whatever the head does."""
+    from faceid_lab.swap import similarity_matrices
+
+    nu = deepfake.video_nuisance(0, 2, np.arange(12))
+    r = S.render(S.sample_identities(0, [2] * 12), nu, 64)
+    m = similarity_matrices(r.landmarks, deepfake.crop_template(32))
+    mapped = r.landmarks @ m[:, :, :2].transpose(1, 2) + m[:, None, :, 2]  # landmarks in crop pixels
+    assert (mapped - deepfake.crop_template(32).float()).abs().mean() < 2.0  # within 2 px of 32
+    in_crop = (pair.masks_a.float() / 255).mean()
+    in_frame = S.render(S.sample_identities(0, [2] * 12), nu, 32).mask.mean()
+    assert in_crop > 0.55 and in_crop > in_frame + 0.1  # a tight crop: more head, less room than the frame
+
+
+def test_a_pair_starts_from_the_pretraining(tmp_path, monkeypatch):
+    from faceid_lab.train.autoencoder import AutoencoderConfig, train_autoencoder
+
+    monkeypatch.setenv("FACEID_LAB_HOME", str(tmp_path))
+    budget = {"frames": 6, "test_frames": 2, "frame_resolution": 32, "resolution": 16, "width": 0.0625, "batch": 2,
+              "steps": 1, "lr": 1e-3, "warp": 0.03, "pretrain": {"people": 1, "frames": 3, "steps": 2}}
+    pre = deepfake.pretraining(budget)
+    side_a, side_b = pre.sides()
+    assert not {deepfake.SYNTH_A, deepfake.SYNTH_B, 7} & set(side_a + side_b) and not set(side_a) & set(side_b)
+    pair = deepfake.budget_pair(budget)
+    base, _ = deepfake.pretrain_or_load(pre)
+    model, history, cfg = deepfake.train_pair_or_load(pair, budget)
+    assert cfg.init == pre.key and history["pretrain_seconds"] > 0
+    moved = max((p - q).abs().max().item() for p, q in zip(model.parameters(), base.parameters(), strict=True))
+    assert moved <= 3 * budget["lr"]  # one Adam step from the pretraining's weights
+    scratch, _, plain = deepfake.train_pair_or_load(pair, budget, pretrain=False)
+    assert plain.init == "" and deepfake.config_key(plain) != deepfake.config_key(cfg)
+    far = max((p - q).abs().max().item() for p, q in zip(scratch.parameters(), base.parameters(), strict=True))
+    assert far > 10 * budget["lr"]
+    with pytest.raises(ValueError, match="names a pretraining"):
+        train_autoencoder(pair.faces_a, pair.faces_b, AutoencoderConfig(width=0.0625, resolution=16, steps=1,
+                                                                        init="x"))
 
 
 def test_evaluate_swap_scores_the_truth_perfectly_and_the_input_not(pair):
@@ -193,6 +256,7 @@ def test_each_profile_budget_sets_the_learning_rate_and_overrides_still_win():
 
     for budget in DEEPFAKE_BUDGETS.values():
         cfg = deepfake.autoencoder_config(budget)
-        assert (cfg.width, cfg.batch, cfg.steps, cfg.lr) == (budget["width"], budget["batch"], budget["steps"],
-                                                             budget["lr"])
+        assert (cfg.width, cfg.batch, cfg.steps, cfg.lr, cfg.resolution, cfg.warp_strength) == (
+            budget["width"], budget["batch"], budget["steps"], budget["lr"], budget["resolution"], budget["warp"])
+        assert deepfake.pretraining(budget).cfg.steps == budget["pretrain"]["steps"]
     assert deepfake.autoencoder_config(DEEPFAKE_BUDGETS["cpu"], lr=2e-4).lr == 2e-4

@@ -208,7 +208,9 @@ def test_a_deepfake_swap_is_read_by_the_instruments(ci_instruments):
     grey = deepfake.SwapResult(pair.truth_ab, pair.test_masks_a, torch.full_like(pair.truth_ab, 0.5))
     seen = {name: deepfake.evaluate_swap(r, pair, PooledPixelJudge(), instruments=instruments)["instruments"]
             for name, r in (("truth", truth), ("grey", grey))}
-    assert set(seen["truth"]) == {"pose_error_deg", "part_iou", "param_error_to_b", "param_error_to_a"}
+    assert set(seen["truth"]) == {"pose_error_deg", "part_iou", "part_iou_truth", "param_error_to_b",
+                                  "param_error_to_a"}
+    assert seen["truth"]["part_iou"] == seen["truth"]["part_iou_truth"]  # the truth scores its own bound
     assert set(seen["truth"]["pose_error_deg"]["swap"]) == {"yaw", "pitch", "roll"}
     assert seen["truth"]["part_iou"]["mean"] > seen["grey"]["part_iou"]["mean"]
     assert all(v["param_error_to_b"] >= 0 and v["param_error_to_a"] >= 0 for v in seen.values())

@@ -42,8 +42,12 @@ def test_profile_checkpoints_and_training_names(trained_home):
     assert kit.training_of("faceidgan_2n-nosym_cpu_ff0a7227ec.pt", "cpu") == "faceidgan_2n-nosym"
     assert kit.training_of("identity_cpu_margin0.35.pt", "cpu") == "identity_margin0.35"
     assert kit.training_of("judge_cpu.pt", "ci") is None
-    assert kit.training_of(f"deepfake_synthfaces_{kit._deepfake_fingerprint('ci')}.pt", "ci") == "autoencoder"
-    assert not kit.belongs_to(f"deepfake_synthfaces_{kit._deepfake_fingerprint('cpu')}.pt", "ci")
+    pair_key, pretrain_key = kit._deepfake_fingerprints("ci")
+    assert kit.training_of(f"deepfake_synth0-2-4-96-64-64_{pair_key}.pt", "ci") == "autoencoder"
+    assert kit.training_of(f"deepfake_pretrain0-2x24-64-64_{pretrain_key}.pt", "ci") == \
+        "autoencoder_pretrain"
+    assert not any(kit.belongs_to(f"deepfake_synth0-2-4-800-128-64_{key}.pt", "ci")
+                   for key in kit._deepfake_fingerprints("cpu"))
 
 
 @pytest.mark.parametrize("as_zip", [False, True], ids=["folder", "zip"])

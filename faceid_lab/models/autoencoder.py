@@ -85,6 +85,7 @@ class FaceSwapAutoencoder(nn.Module):
         super().__init__()
         if resolution % 16:
             raise ValueError(f"resolution must be a multiple of 16, not {resolution}")
+        self.resolution = resolution  # the side of the aligned crops it reads and paints
         self.encoder = Encoder(width, resolution)
         self.decoders = nn.ModuleDict({"A": Decoder(width, mask), "B": Decoder(width, mask)})
 

@@ -39,6 +39,7 @@ class AutoencoderConfig:
     mask_weight: float = 0.5
     warp_strength: float = 0.06
     seed: int = 0
+    init: str = ""  # the pretraining a fresh run starts from (its key; "" = random weights)
 
     def __post_init__(self):
         check_training_config(self)
@@ -85,15 +86,17 @@ def autoencoder_step(both: nn.Module, opt: torch.optim.Optimizer, pairs: list[tu
     return torch.stack([loss.detach() for loss in losses])
 
 
-def train_autoencoder(faces_a: torch.Tensor, faces_b: torch.Tensor, cfg: AutoencoderConfig,
+def train_autoencoder(faces_a: torch.Tensor | None, faces_b: torch.Tensor | None, cfg: AutoencoderConfig,
                       masks_a: torch.Tensor | None = None, masks_b: torch.Tensor | None = None,
                       checkpoint: str | Path | None = None, device: str | torch.device = "cpu",
                       save_every_s: float = 120.0, save_every_steps: int | None = None, log_every: int = 50,
                       on_log: Callable[[int, dict, FaceSwapAutoencoder], None] | None = None,
                       progress: bool = False, dist: Dist = SINGLE, channels_last: bool | None = None,
-                      compile: bool = False) -> tuple[FaceSwapAutoencoder, dict]:
+                      compile: bool = False, init: dict | None = None) -> tuple[FaceSwapAutoencoder, dict]:
     """Train (or load, or resume) the shared-encoder autoencoder on A's and B's faces
-    (N, 3, R, R) uint8 or float, with optional masks (N, R, R) or (N, 1, R, R).
+    (N, 3, R, R) uint8 or float, with optional masks (N, R, R) or (N, 1, R, R). `init`: the
+    state_dict a fresh run starts from (a pretraining named by cfg.init); a resumed or finished
+    run loads its own weights. Faces may be None when the checkpoint is finished (load only).
     `on_log(step, history, model)` is called every `log_every` steps (live previews).
     Under torchrun (`dist` from faceid_lab.train.distributed.from_env()) each rank trains on
     its slice of the global batch cfg.batch; rank 0 alone logs and saves. channels_last
@@ -103,6 +106,11 @@ def train_autoencoder(faces_a: torch.Tensor, faces_b: torch.Tensor, cfg: Autoenc
     rows = dist.share(cfg.batch)
     torch.manual_seed(cfg.seed)
     model = FaceSwapAutoencoder(cfg.width, cfg.resolution, cfg.mask).to(device)
+    if init is not None:
+        if not cfg.init:
+            raise ValueError("train_autoencoder: init weights given but cfg.init is empty; name the pretraining "
+                             "in cfg.init so that its checkpoint is another run")
+        model.load_state_dict(init)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
     autocast, scaler = amp_context(device)
     ckpt, start, history = resume_run(checkpoint, "faceswap-autoencoder", asdict(cfg), {"model": model}, {"opt": opt},
@@ -110,6 +118,10 @@ def train_autoencoder(faces_a: torch.Tensor, faces_b: torch.Tensor, cfg: Autoenc
                                       save_every_s, save_every_steps)
     if ckpt is not None and ckpt.finished:
         return model.eval(), history
+    if faces_a is None or faces_b is None:
+        raise ValueError("train_autoencoder: no faces to train on (faces may be None only to load a finished run)")
+    if cfg.init and init is None and start == 0:
+        raise ValueError(f"train_autoencoder: cfg.init={cfg.init!r} names a pretraining; pass its weights as init")
     use_masks = cfg.mask and masks_a is not None and masks_b is not None
     gen = torch.Generator().manual_seed(cfg.seed)
     log = TrainLog(history, ("loss_a", "loss_b"), cfg.steps, start, log_every, ckpt if dist.main else None,
