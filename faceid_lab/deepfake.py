@@ -566,6 +566,30 @@ def _instrument_verdict(blended: torch.Tensor, pair: DeepfakePair, instruments) 
     return out
 
 
+def swap_by_yaw(result: SwapResult, pair: DeepfakePair, judge, instruments,
+                edges: tuple[float, ...] = (0.0, 10.0, 20.0, 30.0, 40.0)) -> list[dict]:
+    """The swap's weakness by head turn: per bin of A's true |yaw| (SynthFaces), the frames, P''s yaw
+    error on the blended swap and on A's own frame (its floor), and the share of frames the judge
+    finds closer to B than to A."""
+    if pair.pose_a is None:
+        raise ValueError("swap_by_yaw needs A's true poses (a SynthFaces pair)")
+    blended, test_a = instrument_view(result.blended), instrument_view(pair.test_a)
+    err_swap = (instruments.read_pose(blended)[:, 0] - pair.pose_a[:, 0]).abs()
+    err_input = (instruments.read_pose(test_a)[:, 0] - pair.pose_a[:, 0]).abs()
+    feats = judge.embed(blended)
+    closer = feats @ identity_centroid(judge, pair.frames_b) > feats @ identity_centroid(judge, pair.frames_a)
+    yaw = pair.pose_a[:, 0].abs()
+    rows = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        inside = (yaw >= lo) & (yaw < hi) if hi < edges[-1] else (yaw >= lo) & (yaw <= hi)
+        if inside.any():
+            rows.append({"|yaw| of A (deg)": f"{lo:.0f}-{hi:.0f}", "frames": int(inside.sum()),
+                         "yaw error by P' (deg)": float(err_swap[inside].mean()),
+                         "P' on A's frame (deg)": float(err_input[inside].mean()),
+                         "judge: closer to B": float(closer[inside].float().mean())})
+    return rows
+
+
 BLEND_VARIANTS = {  # name: (method, colour matching, add the frame's head mask)
     "raw decoder output (the whole crop)": (None, False, False),
     "alpha, head masks": ("alpha", False, True),

@@ -214,3 +214,7 @@ def test_a_deepfake_swap_is_read_by_the_instruments(ci_instruments):
     assert set(seen["truth"]["pose_error_deg"]["swap"]) == {"yaw", "pitch", "roll"}
     assert seen["truth"]["part_iou"]["mean"] > seen["grey"]["part_iou"]["mean"]
     assert all(v["param_error_to_b"] >= 0 and v["param_error_to_a"] >= 0 for v in seen.values())
+    rows = deepfake.swap_by_yaw(truth, pair, PooledPixelJudge(), instruments)
+    assert sum(r["frames"] for r in rows) == 6 and all(0 <= r["judge: closer to B"] <= 1 for r in rows)
+    edges = [float(r["|yaw| of A (deg)"].split("-")[0]) for r in rows]
+    assert edges == sorted(edges) and all(r["yaw error by P' (deg)"] >= 0 for r in rows)
