@@ -30,24 +30,25 @@ def run(name: str, overrides: dict, profile: str, out: Path, frames: int, test_f
         pair_people: tuple[int, int] = VALIDATION_PAIR, pretrain: bool = True) -> dict:
     import torch
 
-    from faceid_lab import deepfake
+    from faceid_lab import deepfake, profiles
     from faceid_lab.data.datasets import VALIDATION_IDENTITY_OFFSET
     from faceid_lab.instruments import load_instruments
     from faceid_lab.profiles import DEEPFAKE_BUDGETS
+    from faceid_lab.swap import swap_frames
     from faceid_lab.viz import image_grid
 
     budget = dict(DEEPFAKE_BUDGETS[profile], **{k: overrides.pop(k) for k in list(overrides) if k in BUDGET_KEYS})
     a, b = (VALIDATION_IDENTITY_OFFSET + i for i in pair_people)
     budget["frames"], budget["test_frames"] = frames or budget["frames"], test_frames or budget["test_frames"]
-    pair = deepfake.budget_pair(budget, a=a, b=b)
+    pair = profiles.budget_pair(budget, a=a, b=b)
     began = time.time()
-    model, history, cfg = deepfake.train_pair_or_load(pair, budget, pretrain=pretrain, overrides=overrides)
+    model, history, cfg = profiles.train_pair_or_load(pair, budget, pretrain=pretrain, overrides=overrides)
     seconds = history.get("seconds", time.time() - began)
     judge = deepfake.judge_for(pair, profile)
     instruments = load_instruments(profile)
-    swap = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, pair.test_matrices_a, method="alpha",
+    swapped = swap_frames(model, pair.test_a, pair.test_masks_a, pair.test_matrices_a, method="alpha",
                                 colour=False)
-    report = deepfake.evaluate_swap(swap, pair, judge, None, instruments)
+    report = deepfake.evaluate_swap(swapped, pair, judge, None, instruments)
     seen = report["instruments"]
     row = {"name": name, "pair": [a, b], "pretrain": pretrain, "overrides": overrides, "config": asdict(cfg),
            "train_seconds": round(seconds, 1), "pretrain_seconds": round(history["pretrain_seconds"], 1),
@@ -63,7 +64,7 @@ def run(name: str, overrides: dict, profile: str, out: Path, frames: int, test_f
            "judge_closer_to_b": report["judge"]["closer_to_b"]}
     (out / f"{name}.json").write_text(json.dumps(row, indent=1))
     pick = torch.linspace(0, len(pair.test_a) - 1, 8).round().long()
-    image_grid(torch.cat([pair.test_a[pick], swap.blended[pick], pair.truth_ab[pick]]), ncol=8, scale=1,
+    image_grid(torch.cat([pair.test_a[pick], swapped.blended[pick], pair.truth_ab[pick]]), ncol=8, scale=1,
                row_labels=["A", "swap", "truth"]).save(out / f"{name}.png")
     return row
 

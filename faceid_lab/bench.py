@@ -21,7 +21,13 @@ import torch
 from .data.augment import random_warp
 from .models.autoencoder import FaceSwapAutoencoder
 from .models.identity import IdentityNet
+from .models.pose import PoseNet
+from .train.autoencoder import AutoencoderConfig, BothPeople, autoencoder_step
+from .train.classifier import ClassifierConfig, Classify, build_classifier, classifier_step
+from .train.faceidgan import FaceIdGanConfig, build_players, faceid_gan_step
+from .train.gan import GanConfig, build_pose_gan, pose_gan_step
 from .train.loop import amp_context, speed_up, to_memory_format, use_channels_last
+from .train.pose import pose_step
 
 GAMES = ("identity", "pose", "autoencoder", "posegan", "faceidgan")  # each timed through its own step()
 
@@ -38,8 +44,6 @@ def _image(batch: int, resolution: int, device: torch.device, channels_last: boo
 def _identity_step(resolution: int, batch: int, device: torch.device, channels_last: bool, amp: bool,
                    compile: bool):
     """The identity network's step (classifier.classifier_step) at the judge's width, 1,000 people."""
-    from .train.classifier import ClassifierConfig, Classify, build_classifier, classifier_step
-
     cfg = ClassifierConfig(num_classes=1000, width=32)
     net = build_classifier(cfg).to(device)
     classify = speed_up(Classify(net), channels_last, compile)  # what train_classifier runs
@@ -52,8 +56,6 @@ def _identity_step(resolution: int, batch: int, device: torch.device, channels_l
 
 def _pose_step(resolution: int, batch: int, device: torch.device, channels_last: bool, amp: bool, compile: bool):
     """P's step (pose.pose_step; float32, as its loop runs)."""
-    from .models.pose import PoseNet
-    from .train.pose import pose_step
 
     net = speed_up(PoseNet(32).to(device), channels_last, compile)
     opt = torch.optim.AdamW(net.parameters(), lr=2e-3)
@@ -64,8 +66,6 @@ def _pose_step(resolution: int, batch: int, device: torch.device, channels_last:
 def _autoencoder_step(resolution: int, batch: int, device: torch.device, channels_last: bool, amp: bool,
                       compile: bool, width: float = 1.0):
     """The 1.5 autoencoders' step (autoencoder.autoencoder_step), with the random warps it trains on."""
-    from .train.autoencoder import AutoencoderConfig, BothPeople, autoencoder_step
-
     cfg = AutoencoderConfig(width=width, resolution=resolution, batch=batch)
     model = FaceSwapAutoencoder(width, resolution, cfg.mask).to(device)
     both = speed_up(BothPeople(model), channels_last, compile)
@@ -84,8 +84,6 @@ def _autoencoder_step(resolution: int, batch: int, device: torch.device, channel
 def _posegan_step(resolution: int, batch: int, device: torch.device, channels_last: bool, amp: bool,
                   compile: bool):
     """Notebook 03's step (gan.pose_gan_step: D, then G, then k) at the gpu profile's width."""
-    from .models.pose import PoseNet
-    from .train.gan import GanConfig, build_pose_gan, pose_gan_step
 
     cfg = GanConfig(width=64, resolution=resolution, batch=batch)
     p = build_pose_gan(cfg, PoseNet(width=32), device)
@@ -103,8 +101,6 @@ def _posegan_step(resolution: int, batch: int, device: torch.device, channels_la
 def _faceidgan_step(resolution: int, batch: int, device: torch.device, channels_last: bool, amp: bool,
                     compile: bool, people: int = 5000):
     """FaceID-GAN's full step (D, then the 2N-class C, then G, then k) at the gpu profile's widths."""
-    from .models.pose import PoseNet
-    from .train.faceidgan import FaceIdGanConfig, build_players, faceid_gan_step
 
     cfg = FaceIdGanConfig(classifier="2n", width=64, resolution=resolution, batch=batch)
     identity_net, pose_net = IdentityNet(num_classes=people, width=32), PoseNet(width=32)

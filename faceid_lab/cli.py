@@ -8,8 +8,47 @@ import sys
 import time
 from pathlib import Path
 
-from . import course
-from .errors import nonnegative_float, nonnegative_int, positive_float, positive_int
+from . import deepfake, profiles, runtime, source
+from .bench import GAMES as bench_games
+from .bench import bench_train, faceidgan_breakdown, flops_per_image, format_result
+from .data import real
+from .data import synthetic as S
+from .data.datasets import SynthSplit, make_synth_shard, render_split
+from .detection import evaluate_detection
+from .errors import (
+    ConfigError,
+    FaceidLabError,
+    check_device,
+    check_output,
+    explain_os_error,
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+)
+from .evaluate import (
+    VARIANTS,
+    evaluate_faceidgan,
+    evaluate_judge,
+    evaluate_pose,
+    evaluate_real_shard,
+    evaluate_synthfaces,
+    faceidgan_table,
+    parse_variant,
+)
+from .frontalize import evaluate_frontalization
+from .instruments import evaluate_instruments, load_instruments
+from .judge import load_synth_judge
+from .kit import export_kit, import_kit
+from .notebooks import build_exercises, format_table, run_notebooks
+from .profiles import DEEPFAKE_BUDGETS, checkpoint_path, load_faceid_gan, load_pose
+from .speed import FIRST_RUN_LIMIT_S, course_plan, format_plan
+from .swap import swap_frames
+from .train import distributed
+from .train.classifier import ClassifierConfig, predict, train_classifier
+from .train.distributed import leave
+from .viz.synthfaces import tour_grid
+from .viz.tables import markdown_table
 
 
 class Parser(argparse.ArgumentParser):
@@ -20,8 +59,6 @@ class Parser(argparse.ArgumentParser):
 
 
 def _synth_grid(a: argparse.Namespace) -> int:
-    from .viz.synthfaces import tour_grid
-
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tour_grid(a.seed, a.identities, a.resolution, scale=a.scale).save(out)
@@ -30,8 +67,6 @@ def _synth_grid(a: argparse.Namespace) -> int:
 
 
 def _synth_shard(a: argparse.Namespace) -> int:
-    from .data.datasets import SynthSplit, make_synth_shard
-
     split = SynthSplit(a.seed, a.identities, a.images_per_identity, a.part)
     began = time.perf_counter()
     shard = make_synth_shard(a.out, split, a.resolution, device=a.device, progress=_progress_printer())
@@ -44,8 +79,6 @@ def _synth_shard(a: argparse.Namespace) -> int:
 def _bench_render(a: argparse.Namespace) -> int:
     import numpy as np
     import torch
-
-    from .data import synthetic as S
 
     n = a.batch * a.repeats
     ids = S.sample_identities(0, np.arange(n) % 1000)
@@ -66,20 +99,15 @@ def _bench_render(a: argparse.Namespace) -> int:
 
 
 def _bench_train(a: argparse.Namespace) -> int:
-    from .bench import bench_train, format_result
-
     for r in bench_train(a.game, a.resolution, a.batch, a.device, a.steps, a.warmup, a.compile):
         print(format_result(r), flush=True)
     if a.flops:
-        from .bench import flops_per_image
-
         gflop = flops_per_image(a.game, a.resolution, a.batch) / 1e9
         print(f"{a.game}: {gflop:.2f} GFLOP per image per training step (forward and backward)", flush=True)
     if a.breakdown:
         if a.game != "faceidgan":
             print("faceid-lab: --breakdown is for faceidgan (the step with several players)", file=sys.stderr)
             return 2
-        from .bench import faceidgan_breakdown
 
         shares = faceidgan_breakdown(a.resolution, a.batch, a.device, a.steps, a.warmup)
         print("where the time goes: " + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()), flush=True)
@@ -87,8 +115,6 @@ def _bench_train(a: argparse.Namespace) -> int:
 
 
 def _evaluate_synthfaces(a: argparse.Namespace) -> int:
-    from .evaluate import evaluate_synthfaces
-
     result = evaluate_synthfaces(seed=a.seed, identities=a.identities, images_per_identity=a.images_per_identity,
                                  test_identities=a.test_identities, resolution=a.resolution,
                                  train_seconds=a.train_seconds, steps=a.steps, device=a.device)
@@ -97,9 +123,6 @@ def _evaluate_synthfaces(a: argparse.Namespace) -> int:
 
 
 def _train_classifier(a: argparse.Namespace) -> int:
-    from .data.datasets import SynthSplit, render_split
-    from .train import distributed
-    from .train.classifier import ClassifierConfig, predict, train_classifier
 
     dist = distributed.from_env()  # under torchrun: one rank of a DDP run
     device = distributed.device_for(dist, a.device)
@@ -121,16 +144,12 @@ def _train_classifier(a: argparse.Namespace) -> int:
 
 
 def _train_judge(a: argparse.Namespace) -> int:
-    from .judge import load_synth_judge
-
     judge = load_synth_judge(a.profile, a.device, progress=sys.stderr.isatty(), save_every_s=a.save_every_s)
     print(json.dumps(judge.provenance))
     return 0
 
 
 def _train_pose(a: argparse.Namespace) -> int:
-    from .profiles import checkpoint_path, load_pose
-
     _, history = load_pose(a.profile, a.device, progress=sys.stderr.isatty(), save_every_s=a.save_every_s,
                            with_history=True)
     print(json.dumps({"checkpoint": str(checkpoint_path("pose", a.profile)),
@@ -141,15 +160,11 @@ def _train_pose(a: argparse.Namespace) -> int:
 
 
 def _evaluate_judge(a: argparse.Namespace) -> int:
-    from .evaluate import evaluate_judge
-
     print(json.dumps(evaluate_judge(a.profile, device=a.device), indent=1))
     return 0
 
 
 def _train_instruments(a: argparse.Namespace) -> int:
-    from .instruments import load_instruments
-
     instruments = load_instruments(a.profile, a.device, progress=sys.stderr.isatty(),
                                    save_every_s=a.save_every_s)
     print(json.dumps(instruments.provenance, indent=1))
@@ -157,35 +172,28 @@ def _train_instruments(a: argparse.Namespace) -> int:
 
 
 def _evaluate_instruments(a: argparse.Namespace) -> int:
-    from .instruments import evaluate_instruments, load_instruments
-
     instruments = load_instruments(a.profile, a.device, progress=sys.stderr.isatty())
     print(json.dumps({"provenance": instruments.provenance, **evaluate_instruments(instruments)}, indent=1))
     return 0
 
 
 def _evaluate_pose(a: argparse.Namespace) -> int:
-    from .evaluate import evaluate_pose
-
     print(json.dumps(evaluate_pose(a.profile, device=a.device), indent=1))
     return 0
 
 
 def _deepfake_model(a: argparse.Namespace):
-    from . import deepfake
-    from .profiles import DEEPFAKE_BUDGETS
-    from .train import distributed
 
     profile = a.profile
     budget = DEEPFAKE_BUDGETS[profile]
     budget = {**budget, "frames": a.frames or budget["frames"], "test_frames": a.test_frames or budget["test_frames"]}
-    pair = deepfake.budget_pair(budget, a.shard, a.a, a.b)
+    pair = profiles.budget_pair(budget, a.shard, a.a, a.b)
     overrides = {k: v for k, v in (("steps", a.steps), ("width", a.width), ("batch", a.batch)) if v is not None}
     dist = distributed.from_env()  # under torchrun: one rank of a DDP run
-    model, history, cfg = deepfake.train_pair_or_load(
+    model, history, cfg = profiles.train_pair_or_load(
         pair, budget, distributed.device_for(dist, a.device), not a.no_pretrain, overrides,
         save_every_s=a.save_every_s, progress=sys.stderr.isatty(), dist=dist, compile=getattr(a, "compile", False))
-    info = {"profile": profile, "pair": repr(pair), "checkpoint": str(deepfake.checkpoint_path(pair, cfg)),
+    info = {"profile": profile, "pair": repr(pair), "checkpoint": str(profiles.autoencoder_checkpoint_path(pair, cfg)),
             "steps": cfg.steps, "width": cfg.width, "batch": cfg.batch,
             "train_seconds": round(history.get("seconds", 0.0), 1),
             "pretrain_seconds": round(history.get("pretrain_seconds", 0.0), 1),
@@ -202,8 +210,6 @@ def _train_autoencoder(a: argparse.Namespace) -> int:
 
 
 def _evaluate_autoencoder(a: argparse.Namespace) -> int:
-    from . import deepfake
-    from .profiles import load_pose
 
     pair, model, info = _deepfake_model(a)
     if info is None:  # under torchrun, rank 0 evaluates
@@ -212,18 +218,14 @@ def _evaluate_autoencoder(a: argparse.Namespace) -> int:
     pose_net = load_pose(a.profile, a.device, progress=False) if pair.kind == "synthfaces" else None
     instruments = None
     if pair.kind == "synthfaces":
-        from .instruments import load_instruments
-
         instruments = load_instruments(a.profile, a.device)
-    result = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, pair.test_matrices_a, "B", a.blend, a.colour)
+    result = swap_frames(model, pair.test_a, pair.test_masks_a, pair.test_matrices_a, "B", a.blend, a.colour)
     report = deepfake.evaluate_swap(result, pair, judge, pose_net, instruments)
     print(json.dumps({**info, "blend": a.blend, "colour_match": a.colour, **report}, indent=1))
     return 0
 
 
 def _faceidgan_variants(a: argparse.Namespace) -> list[tuple[str, bool]]:
-    from .evaluate import VARIANTS, parse_variant
-
     if getattr(a, "variants", None):
         return [parse_variant(v) for v in a.variants]
     names = ["none", "n", "2n"] if a.classifier == "all" else [a.classifier]
@@ -232,8 +234,6 @@ def _faceidgan_variants(a: argparse.Namespace) -> list[tuple[str, bool]]:
 
 
 def _train_faceidgan(a: argparse.Namespace) -> int:
-    from .profiles import load_faceid_gan
-    from .train import distributed
 
     dist = distributed.from_env()  # under torchrun: one rank of a DDP run
     device = distributed.device_for(dist, a.device)
@@ -256,8 +256,6 @@ def _train_faceidgan(a: argparse.Namespace) -> int:
 
 
 def _evaluate_faceidgan(a: argparse.Namespace) -> int:
-    from .evaluate import evaluate_faceidgan, faceidgan_table
-    from .viz.tables import markdown_table
 
     profile = a.profile
     variants = tuple(variant for variant in dict.fromkeys(
@@ -274,22 +272,16 @@ def _evaluate_faceidgan(a: argparse.Namespace) -> int:
 
 
 def _evaluate_frontalization(a: argparse.Namespace) -> int:
-    from .frontalize import evaluate_frontalization
-
     print(json.dumps(evaluate_frontalization(a.profile, a.device), indent=1))
     return 0
 
 
 def _evaluate_detection(a: argparse.Namespace) -> int:
-    from .detection import evaluate_detection
-
     print(json.dumps(evaluate_detection(a.profile, a.device), indent=1))
     return 0
 
 
 def _exercises(a: argparse.Namespace) -> int:
-    from .notebooks import build_exercises
-
     changed = build_exercises(write=a.action == "build")
     if a.action == "build":
         print(f"wrote {len(changed)} student notebook(s)" + "".join(f"\n  {p}" for p in changed))
@@ -304,8 +296,6 @@ def _exercises(a: argparse.Namespace) -> int:
 
 
 def _course_run(a: argparse.Namespace) -> int:
-    from .notebooks import format_table, run_notebooks
-    from .speed import FIRST_RUN_LIMIT_S, course_plan, format_plan
 
     profile = a.profile
     plan = course_plan(profile, [a.only] if a.only else None)
@@ -324,8 +314,6 @@ def _course_run(a: argparse.Namespace) -> int:
 
 
 def _kit_export(a: argparse.Namespace) -> int:
-    from .kit import export_kit
-
     profile = a.profile
     manifest = export_kit(a.target, profile)
     size = sum(e["bytes"] for e in manifest["files"]) / 2**20
@@ -336,18 +324,14 @@ def _kit_export(a: argparse.Namespace) -> int:
 
 
 def _kit_import(a: argparse.Namespace) -> int:
-    from . import course
-    from .kit import import_kit
 
     written = import_kit(a.source, replace=a.replace)
-    print(f"checked every file of {a.source}; wrote {len(written)} checkpoints to {course.home() / 'checkpoints'}"
+    print(f"checked every file of {a.source}; wrote {len(written)} checkpoints to {runtime.home() / 'checkpoints'}"
           + (f": {', '.join(written)}" if written else " (all were already there)"))
     return 0
 
 
 def _source(a: argparse.Namespace) -> int:
-    from . import source
-    from .errors import ConfigError
 
     if a.action == "show":
         print(f"repository {source.REPOSITORY}, ref {source.REF}\npip: {source.pip_spec()}")
@@ -374,8 +358,6 @@ def _progress_printer():
 
 
 def _prepare(a: argparse.Namespace) -> int:
-    from .data import real
-
     work = Path(a.out)
     if a.what == "celeba":
         sources = real.celeba_sources(a.root, a.identity_file, a.min_images_per_identity, a.max_identities)
@@ -398,8 +380,6 @@ def _prepare(a: argparse.Namespace) -> int:
 
 
 def _evaluate_real(a: argparse.Namespace) -> int:
-    from .evaluate import evaluate_real_shard
-
     print(json.dumps(evaluate_real_shard(a.shard), indent=1))
     return 0
 
@@ -410,8 +390,6 @@ def _add_save_interval(q: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .bench import GAMES as bench_games
-
     p = Parser(prog="faceid-lab", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -533,7 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
             (ev, "detection", _evaluate_detection,
              "notebook 09: ROC AUC of C's real/synth split and a dedicated detector, incl. notebook 01's deepfakes")):
         q = parser.add_parser(name, help=text)
-        q.add_argument("--profile", choices=course.PROFILES, default=None, help="default: auto")
+        q.add_argument("--profile", choices=runtime.PROFILES, default=None, help="default: auto")
         q.add_argument("--device", default="cpu")
         if parser is tr:
             _add_save_interval(q)
@@ -543,7 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
             (tr, _train_autoencoder, "the 1.5-autoencoder deepfake of a pair (train-or-load, resumable)"),
             (ev, _evaluate_autoencoder, "the deepfake's swaps against ground truth, the judge and P (JSON)")):
         q = parser.add_parser("autoencoder", help=text, description=text)
-        q.add_argument("--profile", choices=course.PROFILES, default=None, help="budget (default: auto)")
+        q.add_argument("--profile", choices=runtime.PROFILES, default=None, help="budget (default: auto)")
         q.add_argument("--shard", default=None, help="a prepared real-face shard (default: SynthFaces people)")
         q.add_argument("--a", default=None, help="person A: a SynthFaces index (default 2) or a shard's name")
         q.add_argument("--b", default=None, help="person B: a SynthFaces index (default 4) or a shard's name")
@@ -565,14 +543,12 @@ def build_parser() -> argparse.ArgumentParser:
             q.add_argument("--colour", action="store_true", help="match colours in Lab before blending")
         q.set_defaults(fn=fn)
 
-    from .evaluate import VARIANTS
-
     for parser, fn, text, default in (
             (tr, _train_faceidgan, "FaceID-GAN: G vs D and C (none, N-class or 2N-class), train-or-load", "2n"),
             (ev, _evaluate_faceidgan, "FaceID-GAN variants judged on unseen people (JSON; trains what is missing)",
              "all")):
         q = parser.add_parser("faceidgan", help=text, description=text)
-        q.add_argument("--profile", choices=course.PROFILES, default=None, help="budget (default: auto)")
+        q.add_argument("--profile", choices=runtime.PROFILES, default=None, help="budget (default: auto)")
         q.add_argument("--classifier", choices=["none", "frozen", "real", "n", "2n", "all", "every"],
                        default=default, help=f"which identity classifier C plays (default {default}; all: none, "
                        "n and 2n; every: the six variants of `--variants`)")
@@ -600,7 +576,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("course", help="run the course notebooks headless").add_subparsers(dest="what", required=True)
     r = c.add_parser("run", help="execute notebooks and print notebook, status, seconds")
-    r.add_argument("--profile", choices=course.PROFILES, default=None, help="default: auto")
+    r.add_argument("--profile", choices=runtime.PROFILES, default=None, help="default: auto")
     r.add_argument("--only", default=None, help="run only notebooks whose name contains this")
     r.add_argument("--out", default=None, help="folder for executed copies (default FACEID_LAB_HOME/runs/P)")
     r.set_defaults(out_is_folder=True)
@@ -615,7 +591,7 @@ def build_parser() -> argparse.ArgumentParser:
     kk = k.add_subparsers(dest="what", required=True)
     q = kk.add_parser("export", help="write this profile's finished checkpoints and a manifest to DIR or DIR.zip")
     q.add_argument("target", help="a folder, or a file name ending in .zip")
-    q.add_argument("--profile", choices=course.PROFILES, default=None, help="default: auto")
+    q.add_argument("--profile", choices=runtime.PROFILES, default=None, help="default: auto")
     q.set_defaults(fn=_kit_export)
     q = kk.add_parser("import", help="check a kit (folder or .zip) and copy its checkpoints to FACEID_LAB_HOME")
     q.add_argument("source", help="the kit's folder or .zip")
@@ -632,8 +608,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def check_arguments(args: argparse.Namespace) -> None:
     """What argparse's types cannot see: the device exists here, the output can be written."""
-    from .errors import check_device, check_output
-
     if getattr(args, "device", None) is not None:
         check_device(args.device)
     if getattr(args, "out", None) is not None:
@@ -641,14 +615,12 @@ def check_arguments(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .errors import FaceidLabError, explain_os_error
-    from .train.distributed import leave
 
     args = build_parser().parse_args(argv)
     try:
         check_arguments(args)
         if getattr(args, "profile", "") is None:
-            args.profile = course.profile()  # resolved once, here; every command passes it down
+            args.profile = runtime.profile()  # resolved once, here; every command passes it down
         code = args.fn(args)
         leave()  # under torchrun: every rank waits for the others, then leaves the group cleanly
         return code

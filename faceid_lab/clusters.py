@@ -20,7 +20,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .data.datasets import HELDOUT_IMAGE_OFFSET, TEST_IDENTITY_OFFSET
 from .models.pose import POSE_SCALE
+from .stats import format_interval, paired_bootstrap
+from .train.faceidgan import load_snapshot, snapshot_steps
+from .train.gan import features, generate, render_photos
+from .viz.scatter import umap_2d
 
 
 @dataclass
@@ -49,9 +54,6 @@ def collect_clusters(models: dict, judge, identities: int = 12, per_identity: in
     """models: {name: Players} (trained with a checkpoint, so their snapshots exist). Renders
     `per_identity` wild photos and studio targets of `identities` unseen people, runs every model
     at each of its snapshot steps and the end, and embeds everything."""
-    from .data.datasets import HELDOUT_IMAGE_OFFSET, TEST_IDENTITY_OFFSET
-    from .train.faceidgan import load_snapshot, snapshot_steps
-    from .train.gan import features, generate, render_photos
 
     labels = np.repeat(np.arange(identities), per_identity)
     ids = TEST_IDENTITY_OFFSET + labels
@@ -139,8 +141,6 @@ def cluster_findings(clusters: ClusterSet, space: str = "judge", k: int = 5) -> 
     """What the cluster table says, worded from the measured values: the first two models' centroid
     distances and mixing paired over people (2N minus N), a difference called one only where its 95%
     interval excludes 0, and whether G's faces reach the real cluster (distance under its radius)."""
-    from .stats import format_interval, paired_bootstrap
-
     if len(clusters.models) < 2:
         return []
     labels = torch.cat([clusters.labels, clusters.labels])
@@ -176,8 +176,6 @@ def umap_layout(clusters: ClusterSet, n_neighbors: int = 15, min_dist: float = 0
     """One UMAP fit of the judge's features of the real photos and every model's synthesized faces
     at every step, so positions are comparable across models and steps. Returns
     {("real", "", 0): (R, 2), ("synthesized", model, step): (R, 2), ...}."""
-    from .viz.scatter import umap_2d
-
     keys = [("real", "", 0)] + [("synthesized", m, s) for m in (models or clusters.models) for s in clusters.steps[m]]
     coords = umap_2d(torch.cat([clusters.judge[k] for k in keys]), n_neighbors=n_neighbors, min_dist=min_dist,
                      random_state=random_state)

@@ -1,4 +1,6 @@
-"""The course runtime every notebook uses: profile, device, seeds, paths, Colab, banner.
+"""The notebook's set-up: device, seeds, Colab, the banner and what this notebook will train here.
+
+The profile's name, FACEID_LAB_HOME and its paths live in `runtime` (the bottom of the package).
 
     from faceid_lab import course
     env = course.setup()                      # banner + seeds; returns profile, device, home
@@ -14,7 +16,6 @@ from __future__ import annotations
 import os
 import platform
 import random
-import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,27 +25,19 @@ import numpy as np
 import torch
 
 from . import __version__, source
-from .errors import ConfigError
+from .errors import check_device
+from .runtime import PROFILES, home, in_colab, ipython_shell, profile
+from .speed import notebook_line
 
-PROFILES = ("ci", "cpu", "gpu")
 REPO_URL = source.repository_url()  # faceid_lab/source.py names the repository and the ref
 PIP_SPEC = source.pip_spec()
 COLAB_DRIVE_HOME = "/content/drive/MyDrive/faceid_lab"
 
 
-def in_colab() -> bool:
-    return "google.colab" in sys.modules
 
 
-def profile() -> str:
-    """The active profile: FACEID_LAB_PROFILE, else `gpu` with CUDA, else `cpu`."""
-    name = os.environ.get("FACEID_LAB_PROFILE", "").strip().lower()
-    if not name:
-        return "gpu" if torch.cuda.is_available() else "cpu"
-    if name not in PROFILES:
-        raise ConfigError(f"FACEID_LAB_PROFILE={name!r} is not a profile: set it to one of {', '.join(PROFILES)}, "
-                          "or unset it (then: gpu with CUDA, else cpu)")
-    return name
+
+
 
 
 def by_profile(**choices: Any) -> Any:
@@ -60,8 +53,6 @@ def device(prefer: str | None = None) -> torch.device:
     profile has to run on the CPU: it will work, but slowly."""
     name = prefer or os.environ.get("FACEID_LAB_DEVICE")
     if name:
-        from .errors import check_device
-
         return torch.device(check_device(name, "device" if prefer else "FACEID_LAB_DEVICE"))
     if torch.cuda.is_available():
         return torch.device("cuda")
@@ -89,34 +80,16 @@ def seed_worker(worker_id: int) -> None:
     random.seed(worker_seed)
 
 
-def home() -> Path:
-    """FACEID_LAB_HOME (default ~/.cache/faceid_lab): shards, checkpoints, runs."""
-    path = Path(os.environ.get("FACEID_LAB_HOME", Path.home() / ".cache" / "faceid_lab")).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
-def path(*parts: str) -> Path:
-    """A path under home(), its parent created: course.path("checkpoints", "judge_cpu.pt")."""
-    p = home().joinpath(*parts)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    return p
 
 
-def headless() -> bool:
-    """True when no person is looking (tests, `course run`, CI): widgets get a static fallback."""
-    return os.environ.get("FACEID_LAB_HEADLESS", "") == "1" or os.environ.get("CI", "") == "true"
 
 
-def figure_widgets() -> bool:
-    """Whether to build plotly FigureWidgets (live, linked to ipywidgets): yes in JupyterLab and
-    VS Code, no on Colab, whose widget manager does not show them reliably; there the notebooks
-    show plain plotly figures with frames and a slider, which render everywhere.
-    FACEID_LAB_FIGUREWIDGET=1 or 0 overrides."""
-    choice = os.environ.get("FACEID_LAB_FIGUREWIDGET", "")
-    if choice in ("0", "1"):
-        return choice == "1"
-    return not in_colab()
+
+
+
+
 
 
 def colab_setup(use_drive: bool = False) -> str:
@@ -165,8 +138,6 @@ def setup(seed: int = 0, use_drive: bool = False, notebook: str | None = None) -
     if where:
         print(where)
     if notebook is not None:
-        from .speed import notebook_line
-
         line = notebook_line(notebook, profile())
         if line:
             print(line)
@@ -180,13 +151,7 @@ def trained_on(history: dict) -> str:
     return history.get("device") or "a device its checkpoint did not record"
 
 
-def ipython_shell():
-    """The running IPython shell (a notebook kernel), or None (a script, the CLI, a test)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    return get_ipython()
+
 
 
 def one_image_per_picture() -> None:

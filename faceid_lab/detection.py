@@ -20,10 +20,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import profiles
+from .data.pairs import instrument_view
+from .evaluate import run_generator_test
 from .metrics import roc_auc
 from .models import run_batched
 from .models.identity import ClassifierLogits
-from .profiles import DEEPFAKE_BUDGETS, DETECTION_BUDGETS
+from .profiles import DEEPFAKE_BUDGETS, DETECTION_BUDGETS, faceidgan_data, load_faceid_gan
+from .swap import swap_frames
+from .train.gan import generate
 from .train.loop import update
 
 
@@ -108,8 +113,6 @@ class DetectionData:
 def detection_data(players, data, test_identities: int = 100, train_images: int = 2000,
                    deepfake_frames: tuple[torch.Tensor, torch.Tensor] | None = None, seed: int = 0) -> DetectionData:
     """Real and synthesized faces for training and testing detectors (see DetectionData)."""
-    from .evaluate import run_generator_test
-    from .train.gan import generate
 
     n = min(train_images, len(data.targets))
     pick = torch.randperm(len(data.targets), generator=torch.Generator().manual_seed(seed))[:n]
@@ -127,14 +130,12 @@ def deepfake_frames(profile: str, device: str | torch.device = "cpu",
                     progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Notebook 01's held-out real frames of A and their swaps A -> B blended as notebook 01 shows them
     (alpha with the head masks, no colour matching) (train-or-load)."""
-    from . import deepfake
-
     budget = DEEPFAKE_BUDGETS[profile]
-    pair = deepfake.budget_pair(budget)
-    model, _, _ = deepfake.train_pair_or_load(pair, budget, device=device, progress=progress)
-    result = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, pair.test_matrices_a, "B", method="alpha",
+    pair = profiles.budget_pair(budget)
+    model, _, _ = profiles.train_pair_or_load(pair, budget, device=device, progress=progress)
+    result = swap_frames(model, pair.test_a, pair.test_masks_a, pair.test_matrices_a, "B", method="alpha",
                                   colour=False)
-    return deepfake.instrument_view(pair.test_a), deepfake.instrument_view(result.blended)
+    return instrument_view(pair.test_a), instrument_view(result.blended)
 
 
 def detection_report(players, d: DetectionData, detector: Detector) -> list[dict]:
@@ -174,8 +175,6 @@ def detection_findings(rows: list[dict]) -> list[str]:
 def evaluate_detection(profile: str, device: str | torch.device = "cpu") -> dict:
     """`faceid-lab evaluate detection`: C's split and a dedicated detector, ROC AUC in distribution
     and against notebook 01's deepfakes (every model train-or-load)."""
-    from .profiles import faceidgan_data, load_faceid_gan
-
     b = DETECTION_BUDGETS[profile]
     model, _ = load_faceid_gan("2n", profile, device=device)
     data = faceidgan_data(model.identity_net, model.pose_net, profile)

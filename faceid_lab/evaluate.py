@@ -10,12 +10,21 @@ import numpy as np
 import torch
 
 from . import metrics
+from .data.align import Aligner, eye_centres, template
 from .data.datasets import HELDOUT_IMAGE_OFFSET, SynthSplit, people_offset, render_split
+from .data.shards import Shard
 from .images import to_float
+from .instruments import EVALUATION_KEYS, generator_truth, generator_verdict, load_instruments, reference_verdicts
+from .judge import DlibJudge, load_synth_judge
+from .metrics import frechet_distance
 from .models.gan import Generator
 from .models.pose import POSE_SCALE, PoseNet
+from .profiles import FACEIDGAN_BUDGETS, load_faceid_gan, load_pose
+from .stats import format_interval, mean_interval, paired_bootstrap
 from .train.classifier import ClassifierConfig, embed, predict, train_classifier
+from .train.faceidgan import VARIANT_LABELS
 from .train.gan import features, generate, render_photos
+from .train.pose import pose_errors, pose_targets, predict_pose
 
 
 def evaluate_synthfaces(seed: int = 0, identities: int = 100, images_per_identity: int = 160,
@@ -70,8 +79,6 @@ def alignment_error(images, size: int, margin: float = 0.25, upscale: int = 4) -
     import cv2
     import numpy as np
 
-    from .data.align import Aligner, eye_centres, template
-
     aligner = Aligner(size, margin, backend="dlib")
     box = [v * upscale for v in aligner.template_box()]
     target = eye_centres(template(size, margin))
@@ -92,8 +99,6 @@ def evaluate_real_shard(path: str, judge_margin: float | None = None) -> dict:
     over all pairs and leave-one-out top-1 identity retrieval."""
     import numpy as np
 
-    from .data.shards import Shard
-    from .judge import DlibJudge
 
     shard = Shard(path)
     margin = shard.manifest["spec"].get("margin", 0.25) if judge_margin is None else judge_margin
@@ -120,8 +125,6 @@ def evaluate_judge(profile: str, identities: int = 50, images_per_identity: int 
                    device: str = "cpu") -> dict:
     """The SynthFaces judge on the course world's unseen test identities (seed 0): verification
     over all pairs, TAR at FAR 1e-2 and 1e-3, leave-one-out top-1 retrieval."""
-    from .judge import load_synth_judge
-
     judge = load_synth_judge(profile, device, progress=False)
     r, labels, _, _ = render_split(SynthSplit(0, identities, images_per_identity, "test"), 64)
     features = judge.embed(r.image)
@@ -137,8 +140,6 @@ def evaluate_judge(profile: str, identities: int = 50, images_per_identity: int 
 def evaluate_pose(profile: str, identities: int = 50, images_per_identity: int = 20,
                   device: str = "cpu") -> dict:
     """P on unseen test identities: mean absolute error per output (degrees for the angles)."""
-    from .profiles import load_pose
-    from .train.pose import pose_errors, pose_targets, predict_pose
 
     net = load_pose(profile, device, progress=False)
     r, _, _, nuisance = render_split(SynthSplit(0, identities, images_per_identity, "test"), 64)
@@ -194,11 +195,6 @@ def evaluate_faceidgan(profile: str, variants: tuple[str, ...] = VARIANTS, seeds
       mean_interval over seeds}, "per_person": {key: [...]}, "training": {seconds, k}}};
     - "paired": {"A - B": {key: paired_bootstrap over people of the seed-averaged scores}}.
     `overrides` change the variants' configs (e.g. steps), as for `train faceidgan`."""
-    from .instruments import EVALUATION_KEYS, generator_truth, generator_verdict, load_instruments, reference_verdicts
-    from .judge import load_synth_judge
-    from .profiles import FACEIDGAN_BUDGETS, load_faceid_gan
-    from .stats import mean_interval, paired_bootstrap
-    from .train.faceidgan import VARIANT_LABELS
 
     identities = identities or FACEIDGAN_BUDGETS[profile]["test_identities"]
     judge = load_synth_judge(profile, device=device, progress=progress)
@@ -248,8 +244,6 @@ def verdict_rows(test, outputs: dict[str, torch.Tensor], instruments, judge, ref
     """The instruments' and the judge's verdict on one or more generators' outputs for the same
     generator test (run_generator_test), one row each, plus the true-render and blurred-mean-face
     references as the scale: the columns of `faceidgan_table`, for notebooks 03 and 04."""
-    from .instruments import generator_truth, generator_verdict, reference_verdicts
-
     truth = generator_truth(test)
     named = {name: generator_verdict(out, test, truth, instruments, judge)["summary"] for name, out in outputs.items()}
     if references:
@@ -265,8 +259,6 @@ def _digits(key: str) -> int:
 def faceidgan_table(result: dict) -> list[dict]:
     """One row per variant of an evaluate_faceidgan result, means with 95% intervals over seeds,
     plus the two references (true render, blurred mean face) as the scale."""
-    from .stats import format_interval
-
     cols = VERDICT_COLUMNS
     rows = []
     for v in result["variants"].values():
@@ -293,8 +285,6 @@ PAIRED_TITLES = {"judge_similarity": "judge similarity", "judge_similarity_blur"
 def paired_rows(result: dict, keys: tuple[str, ...] = PAIRED_KEYS) -> list[dict]:
     """One row per comparison of an evaluate_faceidgan result: the paired difference A - B of each
     key over the test people with its 95% bootstrap interval, and whether the interval excludes 0."""
-    from .stats import format_interval
-
     rows = []
     for pair, diffs in result["paired"].items():
         row = {"A - B": pair}
@@ -333,8 +323,6 @@ def resemblance(share: float) -> str:
 def faceidgan_findings(result: dict) -> list[str]:
     """The sentences a notebook may claim about an evaluate_faceidgan result, each worded from the
     measured values: a difference is called one only where its paired interval excludes 0."""
-    from .stats import format_interval
-
     variants, refs = result["variants"], result["references"]
     label = {name: v["label"].split(" (")[0] for name, v in variants.items()}
     mean = {name: {k: s["mean"] for k, s in v["summary"].items()} for name, v in variants.items()}
@@ -381,8 +369,6 @@ def evaluate_faceid_gan(players, judge, identities: int = 100,
     """The judge's verdict on G for unseen people (`judge_generator`: identity similarity,
     top-1, pose error, L1 / SSIM to the truth), plus image quality as the Frechet distance
     between the judge's features of G's outputs and of real studio photos of the same people."""
-    from .metrics import frechet_distance
-
     test = run_generator_test(players.G, players.identity_features, players.pose_net, identities=identities,
                               per_identity=per_identity, seed=seed, resolution=players.cfg.resolution)
     verdict = judge_generator(test, judge, players.pose_net)

@@ -15,6 +15,14 @@ from dataclasses import dataclass
 
 import torch
 
+from . import metrics, solutions
+from .data import synthetic as S
+from .data.augment import warp_field
+from .models.autoencoder import FaceSwapAutoencoder
+from .models.identity import IdentityNet
+from .models.pose import PoseNet
+from .runtime import ipython_shell
+
 
 @dataclass
 class CheckResult:
@@ -45,8 +53,6 @@ def _run(name: str, fn: Callable, *args, **kwargs):
 
 def _show(*objects) -> None:
     """display() in a notebook, print() elsewhere (a script, a test)."""
-    from .course import ipython_shell
-
     if ipython_shell() is not None:
         from IPython.display import display
 
@@ -75,8 +81,6 @@ def checked(checker: Callable[..., CheckResult], *functions: Callable):
     """Show `checker`'s verdict on the learner's `functions` and return what the cells below should
     call: the learner's functions when they pass, otherwise the reference solutions of the same
     names, with a visible warning (a skipped exercise never breaks the rest of the notebook)."""
-    from . import solutions
-
     result = checker(*functions)
     _show(result)
     if result.passed:
@@ -94,8 +98,6 @@ def checked(checker: Callable[..., CheckResult], *functions: Callable):
 def check_ground_truth_swap(fn: Callable) -> CheckResult:
     """fn(seed, identity_b, identity_a, image_a, resolution) -> (3, R, R) image of B with the
     pose, expression, light and background of photo `image_a` of A."""
-    from .data import synthetic as S
-
     name = "ground-truth swap"
     for seed, b, a, j in ((0, 3, 7, 5), (1, 12, 2, 0)):
         got, err = _run(name, fn, seed, b, a, j, 32)
@@ -119,8 +121,6 @@ def check_ground_truth_swap(fn: Callable) -> CheckResult:
 
 def check_landmark_visibility(fn: Callable) -> CheckResult:
     """fn(yaw_degrees) -> list of landmark names hidden at that yaw (frontal identity 0)."""
-    from .data import synthetic as S
-
     name = "hidden landmarks"
     for yaw in (0.0, 70.0, -70.0):
         got, err = _run(name, fn, yaw)
@@ -141,8 +141,6 @@ def check_landmark_visibility(fn: Callable) -> CheckResult:
 # ----------------------------------------------------------------------------
 
 def _faces(seed: int, count: int = 4, size: int = 32) -> torch.Tensor:
-    from .data import synthetic as S
-
     ids = list(range(count))
     return S.render(S.sample_identities(seed, ids), S.sample_nuisance(seed, ids, [0] * count), size).image
 
@@ -152,8 +150,6 @@ def check_random_warp(fn: Callable) -> CheckResult:
     offsets randn(B, 2, 5, 5) * strength, bicubic to (H, W), added to the identity sampling grid,
     grid_sample with reflection padding."""
     import torch.nn.functional as F
-
-    from .data.augment import warp_field
 
     name = "random warp"
     images = _faces(3)
@@ -190,8 +186,6 @@ def check_random_warp(fn: Callable) -> CheckResult:
 
 
 def _tiny_autoencoder():
-    from .models.autoencoder import FaceSwapAutoencoder
-
     torch.manual_seed(0)
     return FaceSwapAutoencoder(width=0.0625, resolution=32, mask=True).eval()
 
@@ -267,8 +261,6 @@ def check_swap(fn: Callable) -> CheckResult:
 def check_verification_auc(cosine_similarity: Callable, verification_auc: Callable) -> CheckResult:
     """cosine_similarity(a (N, D), b (M, D)) -> (N, M); verification_auc(features, labels) -> the
     ROC AUC over all unordered pairs i < j (genuine = same label), ties counted half."""
-    from . import metrics
-
     name = "cosine similarity and verification AUC"
     gen = torch.Generator().manual_seed(0)
     a, b = torch.randn(5, 8, generator=gen) * 3, torch.randn(4, 8, generator=gen)
@@ -309,8 +301,6 @@ def check_identity_training_step(fn: Callable) -> CheckResult:
 
     import torch.nn.functional as F
 
-    from .models.identity import IdentityNet
-
     name = "identity training step"
     torch.manual_seed(0)
     net = IdentityNet(num_classes=4, width=4, feature_dim=16, margin=0.2).train()
@@ -350,8 +340,6 @@ def check_identity_training_step(fn: Callable) -> CheckResult:
 
 def check_read_pose(fn: Callable) -> CheckResult:
     """fn(pose_net, image (3, R, R)) -> {"yaw": deg, "pitch": deg, "roll": deg}."""
-    from .models.pose import PoseNet
-
     name = "read a pose from P"
     torch.manual_seed(0)
     net = PoseNet(width=4).eval()
@@ -465,8 +453,6 @@ def check_identity_loss(fn: Callable) -> CheckResult:
     """fn(C, sources, outputs) -> scalar tensor: mean over the batch of 1 - cos(C(sources), C(outputs)),
     with the source features fixed (no gradient) and gradients flowing to the outputs."""
     import torch.nn.functional as F
-
-    from .models.identity import IdentityNet
 
     name = "G's identity loss"
     torch.manual_seed(0)

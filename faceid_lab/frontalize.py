@@ -16,10 +16,22 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import runtime
+from .data import real
 from .data import synthetic as S
+from .data.datasets import HELDOUT_IMAGE_OFFSET, TEST_IDENTITY_OFFSET
+from .data.shards import Shard
+from .evaluate import per_person
 from .images import from_hwc, to_float
+from .instruments import blurred_mean_face, load_instruments, mean_part_iou, part_iou
+from .judge import DlibJudge, load_synth_judge
+from .metrics import ssim
 from .models.gan import POSE_DIM
-from .profiles import FRONTALIZATION_BUDGETS
+from .models.pose import POSE_SCALE
+from .profiles import FRONTALIZATION_BUDGETS, load_faceid_gan
+from .stats import format_interval, paired_bootstrap
+from .train.gan import features, generate
+from .viz import image_grid
 
 YAWS = (0, 15, 30, 45, 60, 75)
 # The course's shared CelebA test photos, beside the repository as in CI (never copied into it)
@@ -42,8 +54,6 @@ def render_yaw_set(identities: int = 20, yaws: tuple[int, ...] = YAWS, seed: int
                    first_identity: int | None = None) -> YawSet:
     """Unseen people (the course world's test identities), one wild photo per yaw (turned left or
     right at random per person, pitch and roll 0), and their frontal references."""
-    from .data.datasets import HELDOUT_IMAGE_OFFSET, TEST_IDENTITY_OFFSET
-
     first = TEST_IDENTITY_OFFSET + 500 if first_identity is None else first_identity
     people = np.arange(identities)
     ids = np.repeat(first + people, len(yaws))
@@ -66,8 +76,6 @@ def frontal_pose(pose_net, people: int = 64, seed: int = 0, resolution: int = 64
     well above 0. f_pose = 0 asks G for a face it never saw: a blurrier head (2N's cpu model, 40
     validation people x 6 yaws, 2026-12-06: SSIM to the true frontal 0.505 +- 0.008 at 0, 0.576 +- 0.009
     with this code)."""
-    from .models.pose import POSE_SCALE
-    from .train.gan import features
 
     people_ids = S.sample_identities(seed, np.arange(people))   # training identities 0 .. people - 1
     photos = to_float(S.render(people_ids, S.Nuisance.reference(people), resolution).to_uint8())
@@ -76,8 +84,6 @@ def frontal_pose(pose_net, people: int = 64, seed: int = 0, resolution: int = 64
 
 def frontalize(players, photos: torch.Tensor, seed: int = 0) -> torch.Tensor:
     """G's frontal, neutral face of each photo (f_pose: frontal_pose), f_id from the model's identity encoder."""
-    from .train.gan import generate
-
     target = frontal_pose(players.pose_net, resolution=photos.shape[-1])
     f_pose = target.expand(len(photos), POSE_DIM)
     return generate(players.G, players.identity_features(photos), f_pose, seed=seed)
@@ -90,8 +96,6 @@ def score_frontalization(judge, photos: torch.Tensor, outputs: torch.Tensor, tru
     per input), cosine(truth, output), L1 and SSIM to it. With the instruments (instruments.py):
     P''s pose error of the output against the frontal target (mean of |yaw|, |pitch|, |roll|), and,
     given the true frontal part maps and the people's true parameters, part IoU and R's parameter error."""
-    from .metrics import ssim
-
     f_in, f_out = judge.embed(photos), judge.embed(outputs)
     out = {"similarity": (f_in * f_out).sum(1)}
     if truth is not None:
@@ -99,8 +103,6 @@ def score_frontalization(judge, photos: torch.Tensor, outputs: torch.Tensor, tru
         out["l1"] = (outputs - truth).abs().flatten(1).mean(1)
         out["ssim"] = ssim(outputs, truth, reduce=False)
     if instruments is not None:
-        from .instruments import mean_part_iou, part_iou
-
         out["pose_error"] = instruments.read_pose(outputs)[:, :3].abs().mean(1)  # the target is frontal: 0, 0, 0
         if truth_parts is not None:
             ious = part_iou(instruments.segment(outputs), truth_parts)
@@ -123,8 +125,6 @@ def paired_methods(scores: dict[str, dict[str, torch.Tensor]], labels: torch.Ten
                    keys: tuple[str, ...] = ("similarity", "part_iou", "ssim", "pose_error")) -> list[dict]:
     """`method` minus `baseline` per score: each person's mean over the yaws, paired over people,
     with a 95% bootstrap interval; `separated` is False where the interval includes 0."""
-    from .evaluate import per_person
-    from .stats import format_interval, paired_bootstrap
 
     rows = []
     for key in keys:
@@ -165,8 +165,6 @@ def paper_figure(yaw_set: YawSet, outputs: dict[str, torch.Tensor], scores: dict
                  scale: int = 2):
     """The paper's layout: for each shown person, a row of input photos over the yaws, then one row
     per method with the judge similarity printed under every face, then the true frontal."""
-    from .viz import image_grid
-
     yaws = len(set(yaw_set.yaw.tolist()))
     images, captions, row_labels = [], [], []
     for p in range(people):
@@ -207,9 +205,6 @@ def real_faces_figure(models: dict, shard: str, count: int = 6, judge=None) -> t
     model; scored by dlib's face descriptor (the judge for real faces). Each model's row gives the
     output's similarity to its own input and to the other people's inputs, beside what two real
     photos of one person and of two people score. Returns (figure, rows)."""
-    from .data.shards import Shard
-    from .judge import DlibJudge
-    from .viz import image_grid
 
     data = Shard(shard)
     labels = np.asarray(data.labels)
@@ -242,9 +237,6 @@ def evaluate_frontalization(profile: str, device: str | torch.device = "cpu",
                             identities: int | None = None) -> dict:
     """`faceid-lab evaluate frontalization`: the yaw-bin table for the baseline (N-class) and
     FaceID-GAN (2N-class) models of a profile (train-or-load), judged by the SynthFaces judge."""
-    from .instruments import load_instruments
-    from .judge import load_synth_judge
-    from .profiles import load_faceid_gan
 
     identities = identities or FRONTALIZATION_BUDGETS[profile]["identities"]
     judge = load_synth_judge(profile, device=device, progress=False)
@@ -265,12 +257,10 @@ def ci_real_shard(profile: str, people: int = 2) -> Path | None:
     """In the `ci` profile, when the shared CelebA test photos sit beside the repository (as in CI):
     `people` of them aligned into a small shard (once, resumable), so the real-face cell runs under
     nbval. None otherwise: real faces stay opt-in."""
-    from . import course
-    from .data import real
 
     if profile != "ci" or not SHARED_CELEBA.is_dir():
         return None
-    out = course.path("shards", f"shared_celeba_{people}")
+    out = runtime.path("shards", f"shared_celeba_{people}")
     real.prepare(real.celeba_sources(SHARED_CELEBA, max_identities=people), out, "celeba",
                  {"source": "celeba shared test photos"}, size=64, workers=1)
     return out
@@ -279,8 +269,6 @@ def ci_real_shard(profile: str, people: int = 2) -> Path | None:
 def frontal_references(judge, yaw_set: YawSet, instruments=None) -> dict[str, dict[str, torch.Tensor]]:
     """The scale of the scores: the true frontal photo itself as the output (the ceiling) and one
     blurred mean frontal face for everybody (the floor), scored like a method's outputs."""
-    from .instruments import blurred_mean_face
-
     true = yaw_set.frontal[yaw_set.labels]
     mean = blurred_mean_face(yaw_set.frontal)[:1].expand_as(true).contiguous()
     return {name: score_yaw_set(judge, yaw_set, images, instruments)

@@ -16,9 +16,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import __version__
 from .data.align import DLIB_PADDING, _models_folder, dlib_available, to_dlib_chips
 from .images import to_float, to_uint8_hwc
-from .profiles import JUDGE_BUDGETS
+from .profiles import JUDGE_BUDGETS, JUDGE_MARGIN, JUDGE_RESOLUTION, JUDGE_WORLD_SEED, checkpoint_path, load_judge_net
 
 
 class Judge(Protocol):
@@ -56,14 +57,10 @@ class DlibJudge:
 # The SynthFaces judge: an identity network of its own
 # ----------------------------------------------------------------------------
 
-JUDGE_WORLD_SEED = 7919  # its own SynthFaces world: none of its people appear anywhere else
-JUDGE_RESOLUTION = 64
-JUDGE_MARGIN = 0.2  # additive cosine margin: tighter identity clusters than plain softmax
-
-
 class SynthJudge:
     """The independent judge for SynthFaces: an IdentityNet with its own width, seed and
-    world of identities, trained once per profile and never used as a training signal."""
+    world of identities (profiles.JUDGE_WORLD_SEED), trained once per profile and never used as a
+    training signal."""
 
     def __init__(self, net, provenance: dict, device: str | torch.device = "cpu"):
         self.net, self.provenance, self.device = net.eval().to(device), provenance, torch.device(device)
@@ -91,20 +88,9 @@ class SynthJudge:
 def load_synth_judge(profile: str, device: str | torch.device = "cpu", progress: bool = True,
                      save_every_s: float = 120.0) -> SynthJudge:
     """Train-or-load the SynthFaces judge of a profile (FACEID_LAB_HOME/checkpoints/judge_<profile>.pt)."""
-    from . import __version__
-    from .profiles import _render_training_set, checkpoint_path, judge_config, load
-    from .train.checkpoint import checkpoint_finished
-    from .train.classifier import train_classifier
-
     budget = JUDGE_BUDGETS[profile]
     path = checkpoint_path("judge", profile)
-    if checkpoint_finished(path):
-        net, history = load("judge", profile, device)
-    else:
-        images, labels, _ = _render_training_set(JUDGE_WORLD_SEED, budget["identities"],
-                                                 budget["images_per_identity"], JUDGE_RESOLUTION)
-        net, history = train_classifier(images, labels, judge_config(profile), checkpoint=path, device=device,
-                                        progress=progress, save_every_s=save_every_s, desc="SynthFaces judge")
+    net, history = load_judge_net(profile, device, progress, save_every_s)
     provenance = {"profile": profile, "world_seed": JUDGE_WORLD_SEED, "identities": budget["identities"],
                   "images": budget["identities"] * budget["images_per_identity"], "width": budget["width"],
                   "margin": JUDGE_MARGIN, "steps": budget["steps"], "resolution": JUDGE_RESOLUTION,

@@ -27,8 +27,10 @@ from pathlib import Path
 
 import torch
 
-from . import __version__, course
+from . import __version__, runtime
 from .errors import FaceidLabError
+from .profiles import DEEPFAKE_BUDGETS, autoencoder_config, config_key, pretraining
+from .train.checkpoint import safe_load
 
 MANIFEST = "manifest.json"
 KIT_FORMAT = "faceid-lab kit 1"
@@ -43,8 +45,6 @@ class KitError(FaceidLabError):
 def _deepfake_fingerprints(profile: str) -> dict[str, str]:
     """{config key: training} of notebook 01's checkpoints for `profile`: the pair's autoencoder and
     the pretraining it starts from (their file names name the pair and the config, not the profile)."""
-    from .deepfake import autoencoder_config, config_key, pretraining
-    from .profiles import DEEPFAKE_BUDGETS
 
     budget = DEEPFAKE_BUDGETS[profile]
     pre = pretraining(budget)
@@ -79,7 +79,7 @@ def training_of(name: str, profile: str) -> str | None:
 
 def profile_checkpoints(profile: str, folder: Path | None = None) -> list[Path]:
     """The checkpoint files of `profile` in FACEID_LAB_HOME/checkpoints (finished or not)."""
-    folder = folder or course.home() / "checkpoints"
+    folder = folder or runtime.home() / "checkpoints"
     return sorted(p for p in folder.glob("*.pt") if belongs_to(p.name, profile))
 
 
@@ -111,8 +111,6 @@ def _kind_of(ckpt: object, name: str) -> dict:
 
 def _describe(path: Path) -> dict:
     """What the manifest says of one checkpoint (read safely: weights_only)."""
-    from .train.checkpoint import safe_load
-
     try:
         return _kind_of(safe_load(path), path.name)
     except KitError as e:
@@ -132,7 +130,7 @@ def export_kit(target: str | Path, profile: str, folder: Path | None = None) -> 
         names = ", ".join(e["file"] for e in unfinished)
         raise KitError(f"{names}: still training (unfinished); let the run finish, or delete the file, then export")
     if not entries:
-        where = folder or course.home() / "checkpoints"
+        where = folder or runtime.home() / "checkpoints"
         raise KitError(f"{where} holds no {profile}-profile checkpoints: run the course first "
                        f"(FACEID_LAB_PROFILE={profile} make course), then export")
     manifest = {"format": KIT_FORMAT, "profile": profile,
@@ -255,7 +253,7 @@ def import_kit(source: str | Path, folder: Path | None = None, replace: bool = F
             raise KitError(f"{kit.source}: {name} is not the {entry['kind']} checkpoint the manifest lists; "
                            "it was refused")
         checked[name] = data
-    folder = folder or course.home() / "checkpoints"
+    folder = folder or runtime.home() / "checkpoints"
     folder.mkdir(parents=True, exist_ok=True)
     clashes = [n for n, data in checked.items() if (folder / n).exists() and sha256(folder / n) != sha256(data)]
     if clashes and not replace:

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import nbformat
 
-from . import course
+from . import course, runtime
+from .errors import ConfigError
 from .source import colab_link
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,16 +212,14 @@ def run_notebooks(profile: str, only: str | None = None, out_dir: Path | None = 
         from nbclient import NotebookClient
         from nbclient.exceptions import CellExecutionError
     except ImportError:
-        from .errors import ConfigError
-
         raise ConfigError("running notebooks from a terminal needs the `lab` extra: pip install "
                           "'faceid-lab[lab]' (or `make course`, which installs it)") from None
 
-    if profile not in course.PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; use one of {course.PROFILES}")
+    if profile not in runtime.PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; use one of {runtime.PROFILES}")
     os.environ["FACEID_LAB_PROFILE"] = profile  # the kernel inherits the environment
     os.environ["FACEID_LAB_HEADLESS"] = "1"
-    out_dir = Path(out_dir) if out_dir else course.home() / "runs" / profile
+    out_dir = Path(out_dir) if out_dir else runtime.home() / "runs" / profile
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = reference_notebooks()
     if only:

@@ -14,9 +14,12 @@ from IPython.display import display
 from torch import nn
 
 from .data.datasets import TEST_IDENTITY_OFFSET
+from .data.pairs import DeepfakePair
 from .images import to_float
+from .models.autoencoder import FaceSwapAutoencoder
 from .models.gan import Generator
 from .models.pose import POSE_SCALE, PoseNet
+from .swap import swap
 from .train.faceidgan import Players
 from .train.gan import features, generate, render_photos
 from .viz import image_grid
@@ -69,3 +72,26 @@ class FaceIdGanPreview:
         if players.C is not None:
             series |= {"identity loss (1 - cos)": history["id"], "C loss": history["c_loss"]}
         self.curves.update(line_chart(history["step"], series, title=f"FaceID-GAN training, step {step}"))
+
+
+class LivePreview:
+    """An `on_log` callback for train_autoencoder: one picture (rows: A, A rebuilt, A -> B;
+    B, B rebuilt, B -> A) and the loss curves, updated in place in the notebook."""
+
+    def __init__(self, pair: DeepfakePair, count: int = 6, scale: int = 2):
+        pick = lambda faces: faces[torch.linspace(0, len(faces) - 1, count).round().long()]  # noqa: E731
+        self.a, self.b = pick(pair.faces_a).float() / 255, pick(pair.faces_b).float() / 255
+        self.scale = scale
+        self.images = display(None, display_id=True)
+        self.curves = display(None, display_id=True)
+
+    def picture(self, model: FaceSwapAutoencoder):
+        rows = [self.a, swap(model, self.a, "A")[0], swap(model, self.a, "B")[0],
+                self.b, swap(model, self.b, "B")[0], swap(model, self.b, "A")[0]]
+        return image_grid(torch.cat(rows), len(self.a), scale=self.scale,
+                          row_labels=["A", "A rebuilt", "A -> B", "B", "B rebuilt", "B -> A"])
+
+    def __call__(self, step: int, history: dict, model: FaceSwapAutoencoder) -> None:
+        self.images.update(self.picture(model))
+        self.curves.update(line_chart(history["step"], {"loss A": history["loss_a"], "loss B": history["loss_b"]},
+                                      title=f"training loss (MAE + 1 - SSIM), step {step}", log_y=True))

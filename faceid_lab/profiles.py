@@ -12,20 +12,27 @@ passed to every function here; nothing below reads the environment.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
-from . import course
+from . import runtime
+from .data.datasets import SynthSplit, render_split
+from .data.pairs import DeepfakePair, person_video
+from .data.real_pairs import load_pair
+from .models.autoencoder import FaceSwapAutoencoder
 from .models.identity import IdentityNet
 from .models.pose import PoseNet
+from .train.autoencoder import AutoencoderConfig, train_autoencoder
 from .train.checkpoint import CheckpointError, checkpoint_finished, config_fingerprint, load_checkpoint, load_state
 from .train.classifier import ClassifierConfig, build_classifier, train_classifier
 from .train.distributed import SINGLE, Dist, barrier
 from .train.faceidgan import FaceIdGanConfig, Players, build_players, stored_config, train_faceid_gan, variant_name
 from .train.gan import GanConfig, GanData, make_gan_data, train_pose_gan
+from .train.instruments import InstrumentConfig, build, render_world, train_instrument
 from .train.pose import PoseConfig, pose_targets, train_pose
 
 # ----------------------------------------------------------------------------
@@ -76,8 +83,16 @@ INSTRUMENT_BUDGETS = {  # per instrument: R reads what is fixed per person, so i
             "batch": {"pose_reader": 128, "param_reader": 128, "segmenter": 64},
             "width": {"pose_reader": 32, "param_reader": 32, "segmenter": 16}},
 }  # people: (identities, images per identity) of the instrument's own world
+# Each instrument's own world (none of its people appears anywhere else in the course) and init seed.
+WORLD_SEEDS = {"pose_reader": 104_729, "param_reader": 130_363, "segmenter": 155_921}
+INIT_SEEDS = {"pose_reader": 11, "param_reader": 13, "segmenter": 17}
 
 
+# The judge: an identity network of its own world (none of its people appear anywhere else), width
+# and margin (additive cosine: tighter identity clusters than plain softmax); judge.py reads with it.
+JUDGE_WORLD_SEED = 7919
+JUDGE_RESOLUTION = 64
+JUDGE_MARGIN = 0.2
 JUDGE_BUDGETS = {
     "ci": {"identities": 30, "images_per_identity": 12, "steps": 40, "width": 16, "batch": 64},
     "cpu": {"identities": 300, "images_per_identity": 60, "steps": 1200, "width": 32, "batch": 128},
@@ -127,11 +142,15 @@ def identity_config(profile: str, **overrides) -> ClassifierConfig:
 
 def judge_config(profile: str) -> ClassifierConfig:
     """The judge's ClassifierConfig: its own world (JUDGE_WORLD_SEED), width and margin."""
-    from .judge import JUDGE_MARGIN, JUDGE_WORLD_SEED
-
     b = JUDGE_BUDGETS[profile]
     return ClassifierConfig(num_classes=b["identities"], width=b["width"], margin=JUDGE_MARGIN, steps=b["steps"],
                             batch=b["batch"], seed=JUDGE_WORLD_SEED)
+
+
+def instrument_config(name: str, profile: str) -> InstrumentConfig:
+    b = INSTRUMENT_BUDGETS[profile]
+    return InstrumentConfig(width=b["width"][name], steps=b["steps"][name], batch=b["batch"][name],
+                            seed=INIT_SEEDS[name])
 
 
 def pose_config(profile: str) -> PoseConfig:
@@ -155,8 +174,6 @@ def faceidgan_data(identity_net: IdentityNet, pose_net: PoseNet, profile: str) -
 
 def _render_training_set(seed: int, identities: int, per_identity: int, resolution: int):
     """(images (N, 3, R, R) uint8, labels (N,), nuisance) of a world's training people."""
-    from .data.datasets import SynthSplit, render_split
-
     r, labels, _, nuisance = render_split(SynthSplit(seed, identities, per_identity, "train"), resolution)
     return r.to_uint8(), labels, nuisance
 
@@ -181,16 +198,16 @@ def checkpoint_path(kind: str, profile: str, margin: float = 0.0, classifier: st
     `margin`), "pose", "judge", "faceidgan" (`classifier`, `symmetric`, config `overrides`), or an
     instrument ("pose_reader", "param_reader", "segmenter")."""
     if kind == "identity":
-        return course.path("checkpoints", f"identity_{profile}" + (f"_margin{margin:g}" if margin else "") + ".pt")
+        return runtime.path("checkpoints", f"identity_{profile}" + (f"_margin{margin:g}" if margin else "") + ".pt")
     if kind in ("pose", "judge"):
-        return course.path("checkpoints", f"{kind}_{profile}.pt")
+        return runtime.path("checkpoints", f"{kind}_{profile}.pt")
     if kind in INSTRUMENT_STEMS:
-        return course.path("checkpoints", f"{INSTRUMENT_STEMS[kind]}_{profile}.pt")
+        return runtime.path("checkpoints", f"{INSTRUMENT_STEMS[kind]}_{profile}.pt")
     if kind == "faceidgan":
         b = FACEIDGAN_BUDGETS[profile]
         cfg = faceidgan_config(classifier, profile, symmetric, **overrides)
         name = faceidgan_checkpoint_name(cfg, b["identities"], b["identities"] * b["targets"], profile)
-        return course.path("checkpoints", name)
+        return runtime.path("checkpoints", name)
     raise ValueError(f"checkpoint_path: unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
 
 
@@ -253,8 +270,6 @@ def load(kind: str, profile: str, device: str | torch.device = "cpu", margin: fl
         p.D.eval()
         return p, ckpt.get("extra", {}).get("history", {})
     if kind in INSTRUMENT_STEMS:
-        from .instruments import build, instrument_config
-
         cfg = instrument_config(kind, profile)
         ckpt = _finished(kind, profile, path, asdict(cfg))
         net = build(kind, cfg.width).to(device)
@@ -298,12 +313,43 @@ def load_pose(profile: str, device: str | torch.device = "cpu", progress: bool =
     return (net, history) if with_history else net
 
 
+def load_judge_net(profile: str, device: str | torch.device = "cpu", progress: bool = True,
+                   save_every_s: float = 120.0) -> tuple[IdentityNet, dict]:
+    """Train-or-load the SynthFaces judge's network of a profile (FACEID_LAB_HOME/checkpoints/judge_<profile>.pt):
+    (net, history). judge.load_synth_judge wraps it with its provenance."""
+    path = checkpoint_path("judge", profile)
+    if checkpoint_finished(path):
+        return load("judge", profile, device)
+    b = JUDGE_BUDGETS[profile]
+    images, labels, _ = _render_training_set(JUDGE_WORLD_SEED, b["identities"], b["images_per_identity"],
+                                             JUDGE_RESOLUTION)
+    return train_classifier(images, labels, judge_config(profile), checkpoint=path, device=device,
+                            progress=progress, save_every_s=save_every_s, desc="SynthFaces judge")
+
+
+def load_instrument(name: str, profile: str, device: str | torch.device = "cpu", progress: bool = False,
+                    save_every_s: float = 120.0) -> tuple[nn.Module, dict]:
+    """Train-or-load one instrument of a profile: a finished checkpoint is loaded (nothing is
+    rendered), an unfinished one resumes, a missing one trains on its own world."""
+    cfg, path = instrument_config(name, profile), checkpoint_path(name, profile)
+    if checkpoint_finished(path):
+        net, history = load(name, profile, device)
+    else:
+        identities, per_identity = INSTRUMENT_BUDGETS[profile]["people"][name]
+        photos = render_world(WORLD_SEEDS[name], np.arange(identities), per_identity)
+        net, history = train_instrument(name, photos, cfg, path, device, save_every_s, progress=progress)
+    provenance = {"instrument": name, "profile": profile, "world_seed": WORLD_SEEDS[name], "init_seed": cfg.seed,
+                  "width": cfg.width, "steps": cfg.steps, "checkpoint": str(path),
+                  "train_seconds": round(history.get("seconds", 0.0), 1), "used_as_training_signal": False}
+    return net, provenance
+
+
 def train_pose_gan_or_load(data: GanData, pose_net: PoseNet, cfg: GanConfig, profile: str, name: str = "posegan",
                            **kwargs):
     """train_pose_gan with its checkpoint at FACEID_LAB_HOME/checkpoints/<name>_<profile>_<config>.pt:
     a finished run is loaded, an unfinished one resumes, another config is another run."""
     spec = {**asdict(cfg), "people": int(data.target_labels.max()) + 1, "targets": len(data.targets)}
-    path = course.path("checkpoints", f"{name}_{profile}_{config_fingerprint(spec)[:10]}.pt")
+    path = runtime.path("checkpoints", f"{name}_{profile}_{config_fingerprint(spec)[:10]}.pt")
     return train_pose_gan(data, pose_net, cfg, checkpoint=path, **kwargs)
 
 
@@ -314,7 +360,7 @@ def train_faceid_gan_or_load(data: GanData, identity_net: IdentityNet, pose_net:
     faceidgan_checkpoint_name from the config and the data's size): a finished run is loaded, an
     unfinished one resumes, another config or other data is another run."""
     people = int(data.target_labels.max()) + 1
-    path = course.path("checkpoints", faceidgan_checkpoint_name(cfg, people, len(data.targets), profile))
+    path = runtime.path("checkpoints", faceidgan_checkpoint_name(cfg, people, len(data.targets), profile))
     return train_faceid_gan(data, identity_net, pose_net, cfg, checkpoint=path, **kwargs)
 
 
@@ -340,3 +386,125 @@ def load_faceid_gan(classifier: str, profile: str, symmetric: bool = True, devic
                                                                                    **overrides), profile,
                                     device=device, progress=progress, dist=dist, compile=compile,
                                     save_every_s=save_every_s)
+
+
+# ----------------------------------------------------------------------------
+# Notebook 01's deepfake: the pair, its autoencoder and the pretraining it starts from
+# ----------------------------------------------------------------------------
+
+# Pretraining people: SynthFaces training people from 100 on. Never A or B (nor notebook 01's unseen
+# person 7), never a validation or test person (those live at offsets of a million and more).
+PRETRAIN_FIRST_PERSON = 100
+
+
+def budget_pair(budget: dict, shard: str | Path | None = None, a: str | int | None = None,
+                b: str | int | None = None, seed: int = 0) -> DeepfakePair:
+    """load_pair with a budget's (a row of DEEPFAKE_BUDGETS) frames, test frames and resolutions."""
+    return load_pair(shard, a, b, budget["frames"], budget["test_frames"], seed, budget["frame_resolution"],
+                     budget["resolution"])
+
+
+def autoencoder_config(budget: dict, **overrides) -> AutoencoderConfig:
+    """The AutoencoderConfig of a budget (a row of DEEPFAKE_BUDGETS), with any field overridden."""
+    cfg = AutoencoderConfig(width=budget["width"], resolution=budget["resolution"], batch=budget["batch"],
+                            steps=budget["steps"], lr=budget["lr"], warp_strength=budget["warp"])
+    return replace(cfg, **overrides)
+
+
+def config_key(cfg: AutoencoderConfig) -> str:
+    """The config's part of the checkpoint's name (the first 10 hex digits of its fingerprint)."""
+    return config_fingerprint(asdict(cfg))[:10]
+
+
+def autoencoder_checkpoint_path(pair: DeepfakePair, cfg: AutoencoderConfig) -> Path:
+    """FACEID_LAB_HOME/checkpoints/deepfake_<pair>_<config key>.pt: another pair or
+    another config is another run, never a clash."""
+    return runtime.path("checkpoints", f"deepfake_{pair.key}_{config_key(cfg)}.pt")
+
+
+# ----------------------------------------------------------------------------
+# Pretraining on other people (DeepFaceLab's pretrain mode), once per machine
+# ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Pretraining:
+    """Decoder A learns `people` SynthFaces people, decoder B `people` others (`frames` video frames
+    each), through one shared encoder: a model that already paints eyes, brows, noses and lips in
+    any pose, for every pair to start from."""
+
+    people: int
+    frames: int
+    cfg: AutoencoderConfig
+    frame_resolution: int = 128
+    seed: int = 0
+
+    @property
+    def key(self) -> str:
+        return (f"pretrain{self.seed}-{self.people}x{self.frames}-{self.frame_resolution}-{self.cfg.resolution}_"
+                f"{config_key(self.cfg)}")
+
+    def sides(self) -> tuple[list[int], list[int]]:
+        """The people behind decoder A and behind decoder B."""
+        first = PRETRAIN_FIRST_PERSON
+        return (list(range(first, first + self.people)), list(range(first + self.people, first + 2 * self.people)))
+
+
+def pretraining(budget: dict, **overrides) -> Pretraining:
+    """The Pretraining of a budget: its people, frames and steps, the pair's model and learning rate."""
+    spec = budget["pretrain"]
+    cfg = autoencoder_config(budget, steps=spec["steps"], **overrides)
+    return Pretraining(spec["people"], spec["frames"], cfg, budget["frame_resolution"])
+
+
+def pretrain_faces(pre: Pretraining) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(crops A-side, masks A-side, crops B-side, masks B-side): every pretraining person's video,
+    extracted like a pair's."""
+    out = []
+    for people in pre.sides():
+        videos = [person_video(pre.seed, p, pre.frames, pre.frame_resolution, pre.cfg.resolution) for p in people]
+        out += [torch.cat([v[1] for v in videos]), torch.cat([v[2] for v in videos])]
+    return tuple(out)
+
+
+def pretrain_or_load(pre: Pretraining, device: str | torch.device = "cpu",
+                     **kwargs) -> tuple[FaceSwapAutoencoder, dict]:
+    """Train the pretraining (resumable), or load it from FACEID_LAB_HOME/checkpoints once finished.
+    kwargs go to train_autoencoder (progress, save_every_s, ...)."""
+    path = runtime.path("checkpoints", f"deepfake_{pre.key}.pt")
+    if checkpoint_finished(path):  # loading needs no faces: skip rendering them
+        return train_autoencoder(None, None, pre.cfg, checkpoint=path, device=device, **kwargs)
+    faces_a, masks_a, faces_b, masks_b = pretrain_faces(pre)
+    return train_autoencoder(faces_a, faces_b, pre.cfg, masks_a, masks_b, checkpoint=path, device=device, **kwargs)
+
+
+def train_autoencoder_or_load(pair: DeepfakePair, cfg: AutoencoderConfig, device: str | torch.device = "cpu",
+                  start: FaceSwapAutoencoder | None = None, **kwargs) -> tuple[FaceSwapAutoencoder, dict]:
+    """Train the pair's autoencoder, resume an unfinished run, or load a finished one (at
+    autoencoder_checkpoint_path). `start`: the model a fresh run starts from (the pretraining; its key must be
+    cfg.init). kwargs go to train_autoencoder (on_log, progress, save_every_s, ...)."""
+    path = autoencoder_checkpoint_path(pair, cfg)
+    init = None if start is None else start.state_dict()
+    return train_autoencoder(pair.faces_a, pair.faces_b, cfg, pair.masks_a, pair.masks_b, checkpoint=path,
+                             device=device, init=init, **kwargs)
+
+
+def train_pair_or_load(pair: DeepfakePair, budget: dict, device: str | torch.device = "cpu", pretrain: bool = True,
+                       overrides: dict | None = None, **kwargs) -> tuple[FaceSwapAutoencoder, dict, AutoencoderConfig]:
+    """The course's deepfake: pretrain-or-load (once per machine), then train-or-load the pair from
+    it (`pretrain=False`: from scratch). overrides: AutoencoderConfig fields of the pair's run (the
+    model's own, width and resolution, apply to the pretraining too). kwargs go to the pair's
+    train_autoencoder (on_log, progress, ...). Returns (model, history, the pair's config); the
+    history has the pretraining's seconds as history["pretrain_seconds"] (0 without one)."""
+    overrides = dict(overrides or {})
+    if not pretrain:
+        cfg = autoencoder_config(budget, **overrides)
+        model, history = train_autoencoder_or_load(pair, cfg, device, **kwargs)
+        return model, {**history, "pretrain_seconds": 0.0}, cfg
+    model_keys = ("width", "resolution", "mask", "batch", "lr", "warp_strength")
+    shared = {k: v for k, v in overrides.items() if k in model_keys}
+    pre = pretraining(budget, **shared)
+    base, base_history = pretrain_or_load(pre, device, progress=kwargs.get("progress", False),
+                                          save_every_s=kwargs.get("save_every_s", 120.0))
+    cfg = autoencoder_config(budget, init=pre.key, **overrides)
+    model, history = train_autoencoder_or_load(pair, cfg, device, start=base, **kwargs)
+    return model, {**history, "pretrain_seconds": base_history["seconds"]}, cfg

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .errors import ConfigError
+
 REPOSITORY = "faceid-lab/faceid-lab"  # owner/name on GitHub
 REF = "v0.1.0"  # a release tag: the notebooks install what they were written for, not a moving branch
 
@@ -68,8 +70,6 @@ def mismatches(root: Path = ROOT, repository: str = REPOSITORY, ref: str = REF) 
 
 def retarget(repository: str = REPOSITORY, ref: str = REF, root: Path = ROOT) -> list[Path]:
     """Point every link at `repository`@`ref` and record them here; returns the changed files."""
-    from .errors import ConfigError
-
     if not _OWNER_NAME.match(repository):
         raise ConfigError(f"--repository {repository!r} is not owner/name on GitHub (e.g. faceid-lab/faceid-lab)")
     if not _REF.match(ref) or ".." in ref:

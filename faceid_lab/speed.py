@@ -22,7 +22,11 @@ from pathlib import Path
 
 import torch
 
-from . import course
+from . import runtime
+from .bench import _faceidgan_step
+from .errors import FaceidLabError
+from .kit import profile_checkpoints, training_of
+from .train.checkpoint import checkpoint_finished
 
 TIMINGS = Path(__file__).with_name("timings.json")
 FIRST_RUN_LIMIT_S = 90 * 60  # past this, a first run is a long wait: say so and offer ci or a kit
@@ -34,7 +38,6 @@ def probe(seconds: float = 2.0) -> float:
     machine, measured for about `seconds` after two warm-up steps."""
     if "rate" in _PROBE_CACHE:
         return _PROBE_CACHE["rate"]
-    from .bench import _faceidgan_step
 
     state = torch.random.get_rng_state()
     torch.manual_seed(0)
@@ -82,9 +85,6 @@ class Plan:
 
 def finished_trainings(profile: str, folder: Path) -> set[str]:
     """The trainings of `profile` with a finished checkpoint in `folder` (each file read once)."""
-    from .errors import FaceidLabError
-    from .kit import profile_checkpoints, training_of
-    from .train.checkpoint import checkpoint_finished
 
     done = set()
     for path in profile_checkpoints(profile, folder):
@@ -105,7 +105,7 @@ def course_plan(profile: str, notebooks: list[str] | None = None, rate: float | 
     checkpoint yet (a notebook's training counts once, where it first happens), with the
     expected seconds on this machine."""
     t = timings()
-    folder = folder or course.home() / "checkpoints"
+    folder = folder or runtime.home() / "checkpoints"
     costs = t["profiles"].get(profile)
     if rate is None:
         rate = probe() if costs else float("nan")  # no timings to scale: skip the probe
@@ -176,7 +176,7 @@ def notebook_line(notebook: str, profile: str) -> str:
         return ""
     nb = plan.notebooks[0]
     rate = plan.rate if plan.measured else probe()
-    times = {p: fresh_run_seconds(notebook, p, rate) for p in course.PROFILES}
+    times = {p: fresh_run_seconds(notebook, p, rate) for p in runtime.PROFILES}
     every = " · ".join(f"{p} ~{_minutes(t)}" if t == t else f"{p} not measured yet" for p, t in times.items())
     per_profile = f"A fresh run of this notebook here: {every}."
     if not plan.measured:

@@ -1,7 +1,9 @@
 """Swapping and blending: faceswap's aligned crop of the face (extract), the swap, and the swapped
-crop warped back and blended into the frame (convert), colour-matched if asked."""
+crop warped back and blended into the frame (convert), colour-matched if asked: swap_frames does all three."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -137,3 +139,32 @@ def paste_faces(crops: torch.Tensor, matrices: torch.Tensor, frame_size: int) ->
     """Convert: crops (N, C, S, S) warped back into (N, C, frame_size, frame_size) frames by the
     inverse of their crop's transform; zero where the crop does not reach."""
     return _sample(crops, matrices, frame_size, "zeros")
+
+
+@dataclass
+class SwapResult:
+    swapped: torch.Tensor   # (M, 3, F, F) B's decoder output warped back into A's frames (zero where no crop)
+    masks: torch.Tensor     # (M, 1, F, F) the blend mask used
+    blended: torch.Tensor   # (M, 3, F, F) the swap put back into A's frames
+    crops: torch.Tensor | None = None  # (M, 3, R, R) B's decoder output on A's aligned crops
+
+
+def swap_frames(model: FaceSwapAutoencoder, frames: torch.Tensor, frame_masks: torch.Tensor | None,
+                matrices: torch.Tensor, to: str = "B", method: str = "poisson", colour: bool = True,
+                whole_crop: bool = False) -> SwapResult:
+    """Extract, swap, convert: crop every frame (M, 3, F, F) in [0, 1] by its transform (M, 2, 3),
+    swap the crop to person `to`, warp the swapped crop and its mask back into the frame and blend.
+    The blend mask is the union of the decoder's mask (the new head) and `frame_masks` (the old
+    head) where the crop reaches, so that neither person's outline is left behind where it can be
+    avoided. whole_crop: paste the decoder's whole square, background included (no mask)."""
+    crops = crop_faces(frames, matrices, model.resolution)
+    swapped, decoder_masks = swap(model, crops, to)
+    reach = torch.ones_like(decoder_masks)
+    back = paste_faces(torch.cat([swapped, decoder_masks, reach], 1), matrices, frames.shape[-1])
+    face, pasted_mask, reach = back[:, :3], back[:, 3:4], (back[:, 4:5] > 0.999).float()
+    if whole_crop:
+        masks = reach
+    else:
+        masks = pasted_mask if frame_masks is None else torch.maximum(pasted_mask, frame_masks.float() * reach)
+    blended = torch.stack([blend(frames[i], face[i], masks[i], method, colour) for i in range(len(frames))])
+    return SwapResult(face, masks, blended, swapped)

@@ -27,8 +27,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import runtime
 from .train.faceidgan import two_n_labels
 from .train.loop import update
+from .viz.chart import PALETTE, Chart, new_figure
 
 
 @dataclass
@@ -170,8 +172,6 @@ def _light(c: tuple[int, int, int], amount: float) -> tuple[int, int, int]:
 def _snapshot_panel(ax, run: ToyRun, index: int) -> None:
     """One snapshot on matplotlib axes: C's regions (real classes light, synthesized classes dark),
     real points (dots), synthesized points (crosses), each synthesized centroid joined to its real one."""
-    from .viz.chart import PALETTE
-
     cfg, snap, n = run.cfg, run.snapshots[index], run.cfg.identities
     colours = [PALETTE[i % len(PALETTE)] for i in range(n)]
     lut = np.array([_light(c, 0.75) for c in colours] + [_light(tuple(v // 2 for v in c), 0.55) for c in colours],
@@ -198,13 +198,9 @@ def _snapshot_panel(ax, run: ToyRun, index: int) -> None:
 def toy_figure(runs: dict[str, ToyRun], static: bool | None = None):
     """N vs 2N side by side over training: a plotly figure with a step slider and a play button,
     or (headless) a matplotlib `Chart` of the first, middle and last snapshots of each run."""
-    from . import course
-
-    static = course.headless() if static is None else static
+    static = runtime.headless() if static is None else static
     names = list(runs)
     if static:
-        from .viz.chart import Chart, new_figure
-
         picks = sorted({0, len(runs[names[0]].snapshots) // 2, len(runs[names[0]].snapshots) - 1})
         fig, axes = new_figure((230 * len(picks), 250 * len(names) + 30), rows=len(names), cols=len(picks))
         for r, name in enumerate(names):
@@ -215,8 +211,6 @@ def toy_figure(runs: dict[str, ToyRun], static: bool | None = None):
         return Chart(fig)
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
-
-    from .viz.curves import PALETTE
 
     cfg = runs[names[0]].cfg
     n = cfg.identities

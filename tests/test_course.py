@@ -4,24 +4,24 @@ import numpy as np
 import pytest
 import torch
 
-from faceid_lab import course
+from faceid_lab import course, runtime
 
 
 def test_profile_from_environment(monkeypatch):
     monkeypatch.setenv("FACEID_LAB_PROFILE", "cpu")
-    assert course.profile() == "cpu"
+    assert runtime.profile() == "cpu"
     assert course.by_profile(ci=1, cpu=2, gpu=3) == 2
 
 
 def test_profile_auto_when_unset(monkeypatch):
     monkeypatch.delenv("FACEID_LAB_PROFILE")
-    assert course.profile() == ("gpu" if torch.cuda.is_available() else "cpu")
+    assert runtime.profile() == ("gpu" if torch.cuda.is_available() else "cpu")
 
 
 def test_unknown_profile_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("FACEID_LAB_PROFILE", "fast")
     with pytest.raises(ValueError, match="FACEID_LAB_PROFILE='fast'.*ci, cpu, gpu"):
-        course.profile()
+        runtime.profile()
 
 
 def test_by_profile_needs_every_profile():
@@ -67,7 +67,7 @@ def test_dataloader_workers_are_seeded():
 
 def test_home_and_path(tmp_path, monkeypatch):
     monkeypatch.setenv("FACEID_LAB_HOME", str(tmp_path / "h"))
-    p = course.path("checkpoints", "x.pt")
+    p = runtime.path("checkpoints", "x.pt")
     assert p.parent.is_dir() and p.parent.parent == tmp_path / "h"
 
 

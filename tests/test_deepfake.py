@@ -11,10 +11,12 @@ import torch
 from nbclient import NotebookClient
 
 from conftest import CELEBA, ROOT, run_cli
-from faceid_lab import deepfake, exercises
+from faceid_lab import deepfake, exercises, profiles, swap, video
+from faceid_lab.data import pairs, real_pairs
 from faceid_lab.data import synthetic as S
 from faceid_lab.data.real import DataError
 from faceid_lab.models.autoencoder import FaceSwapAutoencoder
+from faceid_lab.viz import tables
 
 
 class PixelJudge:
@@ -30,34 +32,34 @@ class PixelJudge:
 
 @pytest.fixture(scope="module")
 def pair():
-    return deepfake.synthfaces_pair(0, 2, 4, frames=24, test_frames=6, frame_resolution=64, resolution=32)
+    return pairs.synthfaces_pair(0, 2, 4, frames=24, test_frames=6, frame_resolution=64, resolution=32)
 
 
 def test_each_person_keeps_one_scene_and_the_truth_is_b_in_a_frame(pair):
-    nu = deepfake.video_nuisance(0, 2, np.arange(50))
+    nu = pairs.video_nuisance(0, 2, np.arange(50))
     for name in ("light_dir", "light_intensity", "background", "bg_colors", "scale"):
         values = getattr(nu, name)
         assert torch.equal(values, values[:1].expand_as(values)), name  # the same room and light in every frame
     assert not torch.equal(nu.pose[0], nu.pose[1])
     assert (nu.pose.abs() <= torch.tensor(deepfake.POSE_LIMITS, dtype=torch.float64)).all()
-    other = deepfake.video_nuisance(0, 4, np.arange(5))
+    other = pairs.video_nuisance(0, 4, np.arange(5))
     assert not torch.equal(other.bg_colors[0], nu.bg_colors[0])  # B's room is not A's
     # the truth is B's identity in A's exact test frame: same background where neither head is
     assert pair.faces_a.dtype == torch.uint8 and pair.faces_a.shape == (24, 3, 32, 32)  # aligned crops
     assert pair.frames_a.shape == (24, 3, 64, 64) and pair.test_matrices_a.shape == (6, 2, 3)
     assert pair.masks_a.shape == (24, 32, 32) and pair.test_masks_a.shape == (6, 1, 64, 64)
-    test_nu = deepfake.video_nuisance(0, 2, deepfake.HELDOUT_IMAGE_OFFSET + np.arange(6))
+    test_nu = pairs.video_nuisance(0, 2, pairs.HELDOUT_IMAGE_OFFSET + np.arange(6))
     truth = S.render(S.sample_identities(0, [4] * 6), test_nu, 64)
     assert torch.allclose(pair.truth_ab, truth.image)
     background = (pair.test_masks_a == 0) & (truth.mask == 0)
     assert torch.allclose((pair.truth_ab - pair.test_a).abs().amax(1, keepdim=True)[background], torch.tensor(0.0))
     assert torch.equal(pair.pose_a, test_nu.pose.float())
     with pytest.raises(ValueError, match="different people"):
-        deepfake.synthfaces_pair(0, 3, 3, 4, 2)
+        pairs.synthfaces_pair(0, 3, 3, 4, 2)
 
 
 def test_head_turn_clip_is_smooth():
-    nu = deepfake.head_turn_nuisance(0, 2, frames=48)  # 4 s at 12 fps
+    nu = pairs.head_turn_nuisance(0, 2, frames=48)  # 4 s at 12 fps
     step = (nu.pose[1:] - nu.pose[:-1]).abs().amax()
     assert step < 6.0 and nu.pose[:, 0].max() > 30 and nu.pose[:, 0].min() < -30
     assert torch.equal(nu.bg_colors, nu.bg_colors[:1].expand_as(nu.bg_colors))
@@ -67,7 +69,7 @@ def test_face_oval_covers_the_points_and_not_the_corners():
     from faceid_lab.data.align import template
 
     points = template(64, 0.25)[None]  # the aligned positions of eyes, nose, mouth corners
-    mask = deepfake.face_oval_masks(points, 64)[0]
+    mask = real_pairs.face_oval_masks(points, 64)[0]
     assert mask.dtype == torch.uint8
     for x, y in points[0]:
         assert mask[int(y), int(x)] == 255
@@ -97,7 +99,7 @@ def test_similarity_matrices_recover_a_known_transform_and_crops_paste_back():
 def test_swap_frames_changes_only_the_masked_region(pair):
     torch.manual_seed(0)
     model = FaceSwapAutoencoder(0.0625, 32, mask=False).eval()  # no mask head: the whole crop is pasted back
-    result = deepfake.swap_frames(model, pair.test_a, None, pair.test_matrices_a, method="alpha", colour=False)
+    result = swap.swap_frames(model, pair.test_a, None, pair.test_matrices_a, method="alpha", colour=False)
     from faceid_lab.swap import paste_faces
 
     square = paste_faces(torch.ones(6, 1, 32, 32), pair.test_matrices_a, 64)  # the crop's footprint in the frame
@@ -107,10 +109,10 @@ def test_swap_frames_changes_only_the_masked_region(pair):
     with torch.no_grad():
         model.decoders["B"].to_mask.bias.fill_(-30.0)  # a decoder mask of zeros
         model.decoders["B"].to_mask.weight.zero_()
-    nothing = deepfake.swap_frames(model, pair.test_a, torch.zeros_like(pair.test_masks_a), pair.test_matrices_a,
+    nothing = swap.swap_frames(model, pair.test_a, torch.zeros_like(pair.test_masks_a), pair.test_matrices_a,
                                    method="alpha", colour=False)
     assert (nothing.blended - pair.test_a).abs().max() <= 1 / 255 + 1e-6  # only uint8 rounding
-    heads = deepfake.swap_frames(model, pair.test_a, pair.test_masks_a, pair.test_matrices_a, method="alpha",
+    heads = swap.swap_frames(model, pair.test_a, pair.test_masks_a, pair.test_matrices_a, method="alpha",
                                  colour=False)
     near = torch.nn.functional.max_pool2d(pair.test_masks_a, 7, 1, 3)  # the feathered edge reaches ~3 px out
     outside = near.expand_as(pair.test_a) == 0
@@ -122,11 +124,11 @@ def test_the_crop_is_the_face_in_every_pose(pair):
     """The aligned crops put the eyes and the mouth at the template's places whatever the head does."""
     from faceid_lab.swap import similarity_matrices
 
-    nu = deepfake.video_nuisance(0, 2, np.arange(12))
+    nu = pairs.video_nuisance(0, 2, np.arange(12))
     r = S.render(S.sample_identities(0, [2] * 12), nu, 64)
-    m = similarity_matrices(r.landmarks, deepfake.crop_template(32))
+    m = similarity_matrices(r.landmarks, pairs.crop_template(32))
     mapped = r.landmarks @ m[:, :, :2].transpose(1, 2) + m[:, None, :, 2]  # landmarks in crop pixels
-    assert (mapped - deepfake.crop_template(32).float()).abs().mean() < 2.0  # within 2 px of 32
+    assert (mapped - pairs.crop_template(32).float()).abs().mean() < 2.0  # within 2 px of 32
     in_crop = (pair.masks_a.float() / 255).mean()
     in_frame = S.render(S.sample_identities(0, [2] * 12), nu, 32).mask.mean()
     assert in_crop > 0.55 and in_crop > in_frame + 0.1  # a tight crop: more head, less room than the frame
@@ -138,17 +140,17 @@ def test_a_pair_starts_from_the_pretraining(tmp_path, monkeypatch):
     monkeypatch.setenv("FACEID_LAB_HOME", str(tmp_path))
     budget = {"frames": 6, "test_frames": 2, "frame_resolution": 32, "resolution": 16, "width": 0.0625, "batch": 2,
               "steps": 1, "lr": 1e-3, "warp": 0.03, "pretrain": {"people": 1, "frames": 3, "steps": 2}}
-    pre = deepfake.pretraining(budget)
+    pre = profiles.pretraining(budget)
     side_a, side_b = pre.sides()
-    assert not {deepfake.SYNTH_A, deepfake.SYNTH_B, 7} & set(side_a + side_b) and not set(side_a) & set(side_b)
-    pair = deepfake.budget_pair(budget)
-    base, _ = deepfake.pretrain_or_load(pre)
-    model, history, cfg = deepfake.train_pair_or_load(pair, budget)
+    assert not {pairs.SYNTH_A, pairs.SYNTH_B, 7} & set(side_a + side_b) and not set(side_a) & set(side_b)
+    pair = profiles.budget_pair(budget)
+    base, _ = profiles.pretrain_or_load(pre)
+    model, history, cfg = profiles.train_pair_or_load(pair, budget)
     assert cfg.init == pre.key and history["pretrain_seconds"] > 0
     moved = max((p - q).abs().max().item() for p, q in zip(model.parameters(), base.parameters(), strict=True))
     assert moved <= 3 * budget["lr"]  # one Adam step from the pretraining's weights
-    scratch, _, plain = deepfake.train_pair_or_load(pair, budget, pretrain=False)
-    assert plain.init == "" and deepfake.config_key(plain) != deepfake.config_key(cfg)
+    scratch, _, plain = profiles.train_pair_or_load(pair, budget, pretrain=False)
+    assert plain.init == "" and profiles.config_key(plain) != profiles.config_key(cfg)
     far = max((p - q).abs().max().item() for p, q in zip(scratch.parameters(), base.parameters(), strict=True))
     assert far > 10 * budget["lr"]
     with pytest.raises(ValueError, match="names a pretraining"):
@@ -157,21 +159,21 @@ def test_a_pair_starts_from_the_pretraining(tmp_path, monkeypatch):
 
 
 def test_evaluate_swap_scores_the_truth_perfectly_and_the_input_not(pair):
-    truth = deepfake.SwapResult(pair.truth_ab, pair.test_masks_a, pair.truth_ab)
+    truth = swap.SwapResult(pair.truth_ab, pair.test_masks_a, pair.truth_ab)
     report = deepfake.evaluate_swap(truth, pair, PixelJudge())
     assert report["frames"] == 6 and report["blended"]["closer_to_truth"] == 1.0
     assert report["blended"]["l1_to_truth"] == 0.0 and report["blended"]["ssim_to_truth"] > 0.999
-    unchanged = deepfake.SwapResult(pair.test_a, pair.test_masks_a, pair.test_a)
+    unchanged = swap.SwapResult(pair.test_a, pair.test_masks_a, pair.test_a)
     report = deepfake.evaluate_swap(unchanged, pair, PixelJudge())
     assert report["blended"]["closer_to_truth"] == 0.0 and report["blended"]["l1_to_input"] == 0.0
     assert report["judge"]["similarity_to_a"] > report["judge"]["similarity_to_b"]
-    table = deepfake.report_table(report)
+    table = tables.report_table(report)
     assert "| blended: closer_to_truth | 0.000 |" in table.data
 
 
 def test_real_pair_from_a_prepared_shard(celeba_shard):
     _, shard = celeba_shard
-    p = deepfake.real_pair(shard.path)
+    p = real_pairs.real_pair(shard.path)
     names = shard.extra["identities"]
     counts = np.bincount(np.asarray(shard.labels), minlength=len(names))
     assert {p.name_a, p.name_b} <= set(names) and p.name_a != p.name_b
@@ -180,21 +182,21 @@ def test_real_pair_from_a_prepared_shard(celeba_shard):
     assert p.truth_ab is None and p.pose_a is None and "non-commercial" in p.info["licence"]
     assert p.masks_a.shape == p.faces_a.shape[:1] + p.faces_a.shape[2:]
     with pytest.raises(DataError, match="no person 'nobody'"):
-        deepfake.real_pair(shard.path, a="nobody")
+        real_pairs.real_pair(shard.path, a="nobody")
     with pytest.raises(DataError, match="no such shard"):
-        deepfake.load_pair(shard.path.parent / "missing")
+        real_pairs.load_pair(shard.path.parent / "missing")
 
 
 def test_video_is_written_and_reads_back(tmp_path):
     frames = torch.rand(6, 3, 16, 16).clamp(0.2, 0.8)
     frames[:, :, :8] = 0.1
-    path = deepfake.write_video(frames, tmp_path / "clip.mp4", fps=6, scale=4)
+    path = video.write_video(frames, tmp_path / "clip.mp4", fps=6, scale=4)
     reader = imageio_ffmpeg.read_frames(str(path))
     meta = next(reader)
     got = [np.frombuffer(f, np.uint8).reshape(64, 64, 3) for f in reader]
     assert meta["size"] == (64, 64) and len(got) == 6
     assert np.abs(got[0][:30].astype(int) - 26).mean() < 6  # the dark top half survives the codec
-    html = deepfake.show_video(path).data
+    html = video.show_video(path).data
     assert html.startswith("<video") and "base64," in html
 
 
@@ -255,8 +257,8 @@ def test_each_profile_budget_sets_the_learning_rate_and_overrides_still_win():
     from faceid_lab.profiles import DEEPFAKE_BUDGETS
 
     for budget in DEEPFAKE_BUDGETS.values():
-        cfg = deepfake.autoencoder_config(budget)
+        cfg = profiles.autoencoder_config(budget)
         assert (cfg.width, cfg.batch, cfg.steps, cfg.lr, cfg.resolution, cfg.warp_strength) == (
             budget["width"], budget["batch"], budget["steps"], budget["lr"], budget["resolution"], budget["warp"])
-        assert deepfake.pretraining(budget).cfg.steps == budget["pretrain"]["steps"]
-    assert deepfake.autoencoder_config(DEEPFAKE_BUDGETS["cpu"], lr=2e-4).lr == 2e-4
+        assert profiles.pretraining(budget).cfg.steps == budget["pretrain"]["steps"]
+    assert profiles.autoencoder_config(DEEPFAKE_BUDGETS["cpu"], lr=2e-4).lr == 2e-4

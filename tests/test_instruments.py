@@ -11,7 +11,10 @@ import torch
 
 from conftest import run_cli
 from faceid_lab import instruments as I
+from faceid_lab import profiles, swap
+from faceid_lab.data import pairs
 from faceid_lab.data import synthetic as S
+from faceid_lab.train.instruments import class_weights
 
 
 def test_part_iou_on_known_maps():
@@ -32,7 +35,7 @@ def test_rare_parts_weigh_more_in_the_segmenters_loss():
     parts = torch.zeros(1, 10, 10, dtype=torch.uint8)
     parts[0, :5] = S.PART_NAMES.index("skin")
     parts[0, 0, 0] = S.PART_NAMES.index("eye")
-    w = I.class_weights(parts, cap=10.0)
+    w = class_weights(parts, cap=10.0)
     assert w[S.PART_NAMES.index("eye")] == 10.0                # capped
     assert float(w[S.PART_NAMES.index("skin")]) == pytest.approx(float(w[0]), rel=0.05)  # as common as background
     assert w[S.PART_NAMES.index("nose")] == 1.0                # absent: left alone
@@ -81,6 +84,7 @@ def test_a_finished_instrument_loads_without_rendering(ci_instruments, monkeypat
         return real(seed, ids, *args, **kwargs)
 
     monkeypatch.setattr(I, "render_world", validation_only)
+    monkeypatch.setattr(profiles, "render_world", validation_only)
     again = I.load_instruments("ci")
     x = torch.rand(3, 3, 64, 64)
     assert torch.equal(again.read_pose(x), instruments.read_pose(x))
@@ -202,10 +206,10 @@ def test_a_deepfake_swap_is_read_by_the_instruments(ci_instruments):
     from faceid_lab import deepfake
 
     instruments, _ = ci_instruments
-    pair = deepfake.synthfaces_pair(0, a=2, b=4, frames=8, test_frames=6)
+    pair = pairs.synthfaces_pair(0, a=2, b=4, frames=8, test_frames=6)
     assert pair.truth_parts_ab.shape == (6, 64, 64) and pair.params_b.shape == (26,)
-    truth = deepfake.SwapResult(pair.truth_ab, pair.test_masks_a, pair.truth_ab)
-    grey = deepfake.SwapResult(pair.truth_ab, pair.test_masks_a, torch.full_like(pair.truth_ab, 0.5))
+    truth = swap.SwapResult(pair.truth_ab, pair.test_masks_a, pair.truth_ab)
+    grey = swap.SwapResult(pair.truth_ab, pair.test_masks_a, torch.full_like(pair.truth_ab, 0.5))
     seen = {name: deepfake.evaluate_swap(r, pair, PooledPixelJudge(), instruments=instruments)["instruments"]
             for name, r in (("truth", truth), ("grey", grey))}
     assert set(seen["truth"]) == {"pose_error_deg", "part_iou", "part_iou_truth", "param_error_to_b",

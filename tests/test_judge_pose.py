@@ -7,17 +7,17 @@ import pytest
 import torch
 
 from conftest import run_cli
-from faceid_lab import course
+from faceid_lab import runtime
 from faceid_lab.data.datasets import SynthSplit, render_split
-from faceid_lab.judge import JUDGE_WORLD_SEED, load_synth_judge
-from faceid_lab.profiles import load_pose
+from faceid_lab.judge import load_synth_judge
+from faceid_lab.profiles import JUDGE_WORLD_SEED, load_pose
 from faceid_lab.train.checkpoint import CheckpointError
 from faceid_lab.train.pose import PoseConfig, pose_errors, pose_targets, predict_pose, train_pose
 
 
 def test_judge_is_trained_once_then_loaded():
     judge = load_synth_judge("ci", progress=False)
-    path = course.path("checkpoints", "judge_ci.pt")
+    path = runtime.path("checkpoints", "judge_ci.pt")
     stamp = path.stat().st_mtime_ns
     again = load_synth_judge("ci", progress=False)
     assert path.stat().st_mtime_ns == stamp  # loaded, not retrained
@@ -33,7 +33,7 @@ def test_judge_is_trained_once_then_loaded():
 
 
 def test_corrupt_judge_checkpoint_is_a_clear_error():
-    path = course.path("checkpoints", "judge_ci.pt")
+    path = runtime.path("checkpoints", "judge_ci.pt")
     path.write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match=r"judge_ci\.pt is not a readable checkpoint"):
         load_synth_judge("ci", progress=False)
@@ -54,7 +54,7 @@ def test_pose_regressor_learns_pose_from_ground_truth():
 
 def test_pose_load_is_train_or_load():
     net = load_pose("ci", progress=False)
-    path = course.path("checkpoints", "pose_ci.pt")
+    path = runtime.path("checkpoints", "pose_ci.pt")
     stamp = path.stat().st_mtime_ns
     load_pose("ci", progress=False)
     assert path.stat().st_mtime_ns == stamp

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from conftest import run_cli
-from faceid_lab import course, kit
+from faceid_lab import kit, runtime
 from faceid_lab.train.checkpoint import TrainCheckpoint, checkpoint_finished
 
 
@@ -26,7 +26,7 @@ def _checkpoint(path, kind="toy", finished=True, steps=3):
 
 @pytest.fixture
 def trained_home():
-    folder = course.home() / "checkpoints"
+    folder = runtime.home() / "checkpoints"
     folder.mkdir(parents=True)
     _checkpoint(folder / "judge_ci.pt", "judge")
     _checkpoint(folder / "faceidgan_2n_ci_0123456789.pt", "faceidgan")

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from conftest import ROOT, run_cli
-from faceid_lab import course, speed
+from faceid_lab import course, runtime, speed
 from faceid_lab.train import cores
 
 TABLE = {
@@ -45,7 +45,7 @@ def test_a_first_run_past_90_minutes_says_so_and_offers_ci_or_a_kit(table):
 
 
 def test_trained_checkpoints_are_not_planned_again(table):
-    folder = course.home() / "checkpoints"
+    folder = runtime.home() / "checkpoints"
     folder.mkdir(parents=True)
     from faceid_lab.train.checkpoint import TrainCheckpoint
 
@@ -90,7 +90,7 @@ def test_the_shipped_timings_cover_every_notebook_and_training():
 def test_course_run_plan_prints_and_trains_nothing():
     out = run_cli("course", "run", "--plan", "--profile", "ci")
     assert "speed probe" in out.stdout and "Expected here" in out.stdout
-    assert not (course.home() / "checkpoints").exists() or not any((course.home() / "checkpoints").iterdir())
+    assert not (runtime.home() / "checkpoints").exists() or not any((runtime.home() / "checkpoints").iterdir())
 
 
 # --- one training at a time ---------------------------------------------------------------------
@@ -172,7 +172,7 @@ def test_colab_without_drive_asks_nothing_and_says_how_to_keep_the_models(fake_c
     assert fake_colab == ["widgets"]  # no Drive pop-up
     assert "USE_DRIVE = True" in out and "lost when the runtime is recycled" in out
     assert "FACEID_LAB_HOME" not in os.environ and env.profile == "ci"
-    assert not course.figure_widgets()  # Colab: plain plotly figures with frames and sliders
+    assert not runtime.figure_widgets()  # Colab: plain plotly figures with frames and sliders
 
 
 def test_colab_with_drive_mounts_only_when_asked(fake_colab, capsys, monkeypatch):

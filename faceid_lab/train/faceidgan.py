@@ -40,12 +40,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..data.synthetic import PART_NAMES
 from ..errors import check_training_config
 from ..images import to_float
 from ..metrics import gaussian_blurred
+from ..models import run_batched
 from ..models.gan import BeganDiscriminator, Generator
 from ..models.identity import IdentityNet
 from ..models.pose import POSE_SCALE, PoseNet
+from .checkpoint import CheckpointError, atomic_save, load_state, safe_load
 from .classifier import batch_indices
 from .distributed import SINGLE, Dist, mean_across, wrap
 from .gan import BeganBalance, GanData
@@ -136,8 +139,6 @@ def stored_config(cfg: FaceIdGanConfig) -> dict:
 def pixel_weights(parts: torch.Tensor, feature_weight: float) -> torch.Tensor:
     """(B, R, R) part maps -> (B, 1, R, R) weights of G's L1: feature_weight on the face's features
     (FEATURE_PARTS), 1 elsewhere, scaled to a mean of 1 per image so the term keeps its size."""
-    from ..data.synthetic import PART_NAMES
-
     ids = torch.tensor([PART_NAMES.index(n) for n in FEATURE_PARTS], device=parts.device)
     w = torch.where(torch.isin(parts.long(), ids), feature_weight, 1.0)[:, None].float()
     return w / w.mean(dim=(1, 2, 3), keepdim=True)
@@ -259,14 +260,10 @@ class Players:
 
     def identity_features(self, images: torch.Tensor) -> torch.Tensor:
         """f_id for many images (N, 3, R, R) on the CPU, batched (for tests and previews)."""
-        from ..models import run_batched
-
         return run_batched(self.id_encoder, images, view=self.c_sees)  # forward: the feature layer
 
     def c_features(self, images: torch.Tensor) -> torch.Tensor:
         """C's own features (N, 256) for many images on the CPU, batched, as C sees them."""
-        from ..models import run_batched
-
         return run_batched(self.C, images, view=self.c_sees)
 
 
@@ -277,8 +274,6 @@ def imprint_head(C: IdentityNet, images: torch.Tensor, labels: torch.Tensor, num
     (weight imprinting). A 2N head gets the same row for synthesized person N + i, so C starts
     unable to tell the two apart and must learn what makes G's faces different. `soften`: the blur
     C sees faces through (Players.c_sees)."""
-    from ..models import run_batched
-
     feats = run_batched(C, images, view=lambda x: softened(x, soften))  # (M, 256)
     centres = torch.zeros(num_identities, feats.shape[1]).index_add_(0, labels, feats)
     centres = F.normalize(centres, dim=1).to(C.head.weight.device)
@@ -467,16 +462,12 @@ def snapshot_path(checkpoint: Path, step: int) -> Path:
 
 
 def save_snapshot(p: Players, step: int) -> None:
-    from .checkpoint import atomic_save
-
     atomic_save({"step": step, "G": p.G.state_dict(), "C": p.C.state_dict() if p.C is not None else {}},
                 snapshot_path(p.checkpoint, step))
 
 
 def load_snapshot(p: Players, step: int) -> Players:
     """A copy of the players with G and C as they were at `step` (a snapshot_steps step, or the end)."""
-    from .checkpoint import CheckpointError, load_state, safe_load
-
     if step == p.cfg.steps:
         return p
     path = snapshot_path(p.checkpoint, step)

@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..runtime import headless, ipython_shell
 from .checkpoint import TrainCheckpoint
 from .cores import CoreLock
 
@@ -37,8 +38,6 @@ def amp_context(device: torch.device):
 def _say(text: str) -> None:
     """A progress line: into the notebook (stdout) in a kernel; to stderr elsewhere, where stdout
     belongs to the CLI's JSON report."""
-    from ..course import ipython_shell
-
     print(text, file=sys.stdout if ipython_shell() is not None else sys.stderr, flush=True)
 
 
@@ -64,7 +63,6 @@ class TrainLog:
         # where the seconds were spent, so a notebook never prints a GPU's time as this machine's
         self.device_name = here if before in (None, here) else f"{before}, then {here}"
         self.cores = CoreLock(desc or "a training")  # taken at the first step: loading a model never waits
-        from ..course import headless
 
         self.start, self.desc, self.progress = start, desc or "training", progress
         self.bar = None

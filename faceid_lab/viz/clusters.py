@@ -15,8 +15,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .. import course
+from .. import runtime
+from ..clusters import only, umap_layout
+from ..images import to_uint8_hwc
 from .chart import Chart, legend_outside, new_figure, rgb01
+from .grids import image_grid
 from .scatter import _colour
 
 
@@ -55,7 +58,7 @@ def _traces(clusters, layout: dict, model: str, step: int, show_legend: bool) ->
 
 def cluster_figure(clusters, layout: dict, static: bool | None = None, size: int = 420):
     """Models side by side, a slider over training steps (by position: the k-th step of each model)."""
-    static = course.headless() if static is None else static
+    static = runtime.headless() if static is None else static
     models = clusters.models
     if static:
         count = len(clusters.steps[models[0]])
@@ -128,8 +131,6 @@ def _static_panel(clusters, layout: dict, model: str, step: int, size: int) -> C
 
 
 def _png(image) -> bytes:
-    from ..images import to_uint8_hwc
-
     buf = io.BytesIO()
     Image.fromarray(to_uint8_hwc(image[None])[0]).resize((128, 128), Image.NEAREST).save(buf, format="PNG")
     return buf.getvalue()
@@ -138,8 +139,6 @@ def _png(image) -> bytes:
 def hover_faces(clusters, people: int = 8) -> Image.Image:
     """What the explorer shows under the mouse, for a saved notebook: one real photo of each of
     `people` people and each model's face made from it at its last kept step."""
-    from .grids import image_grid
-
     count = min(people, int(clusters.labels.max()) + 1)
     picks = [int(np.flatnonzero(clusters.labels.numpy() == p)[0]) for p in range(count)]
     rows = [clusters.real[picks]] + [clusters.synthesized[(m, clusters.steps[m][-1])][picks] for m in clusters.models]
@@ -149,11 +148,11 @@ def hover_faces(clusters, people: int = 8) -> Image.Image:
 
 def cluster_explorer(clusters, layout: dict, size: int = 380, widget: bool | None = None):
     """Interactive: a FigureWidget (models side by side), a step slider, and the face under the
-    mouse shown beside the plot. Where FigureWidgets do not render (Colab; course.figure_widgets),
+    mouse shown beside the plot. Where FigureWidgets do not render (Colab; runtime.figure_widgets),
     the plain plotly figure with frames and a step slider; headless, what hovering shows: faces."""
-    if course.headless():
+    if runtime.headless():
         return hover_faces(clusters)
-    if not (course.figure_widgets() if widget is None else widget):
+    if not (runtime.figure_widgets() if widget is None else widget):
         return cluster_figure(clusters, layout, static=False, size=size)
     import ipywidgets as widgets
     import plotly.graph_objects as go
@@ -204,9 +203,7 @@ def cluster_explorer(clusters, layout: dict, size: int = 380, widget: bool | Non
 def umap_playground(clusters, model: str, step: int | None = None):
     """Sliders for UMAP's n_neighbors and min_dist, refitting the real photos and one model's faces
     (the judge's features) on every change. Headless: a note (the notebook shows fixed settings)."""
-    from ..clusters import only, umap_layout
-
-    if course.headless():
+    if runtime.headless():
         return "(interactive in Jupyter or Colab: sliders for n_neighbors and min_dist)"
     import ipywidgets as widgets
     from IPython.display import display
@@ -231,8 +228,6 @@ def umap_playground(clusters, model: str, step: int | None = None):
 def umap_settings_picture(clusters, model: str, settings=((5, 0.0), (30, 0.8)), size: int = 300) -> Chart:
     """The same points (real photos and one model's final faces) laid out with several
     (n_neighbors, min_dist) settings, side by side."""
-    from ..clusters import only, umap_layout
-
     one = only(clusters, model)
     step = one.steps[model][0]
     fig, axes = new_figure((size * len(settings) + 150, size + 20), cols=len(settings))

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .. import course
+from .. import runtime
 from .chart import PALETTE, Chart, legend_outside, new_figure, rgb01
 
 SCALE_RATIO = 10.0  # series whose typical sizes differ by more than this get separate panels
@@ -56,7 +56,7 @@ def line_chart(x: Sequence[float], series: dict[str, Sequence[float]], title: st
         x = [x[i] for i in keep]
         series = {k: [vs[i] for i in keep if i < len(vs)] for k, vs in series.items()}
     groups = [[k] for k in series] if separate else [list(series)] if log_y else scale_groups(series)
-    static = course.headless() if static is None else static
+    static = runtime.headless() if static is None else static
     if not static:
         return _plotly_lines(x, series, groups, title, xlabel, ylabel, log_y, log_x, size)
     return _static_lines(x, series, groups, title, xlabel, ylabel, log_y, log_x, size)
@@ -138,7 +138,7 @@ def histogram_chart(groups: dict[str, Sequence[float]], bins: int = 40, title: s
     hi = max(v.max() for v in values.values())
     edges = np.linspace(lo, hi + 1e-9, bins + 1)
     shares = {k: np.histogram(v, edges)[0] / max(1, len(v)) for k, v in values.items()}
-    static = course.headless() if static is None else static
+    static = runtime.headless() if static is None else static
     if not static:
         import plotly.graph_objects as go
 

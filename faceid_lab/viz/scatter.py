@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from .. import course
+from .. import runtime
 from .chart import PALETTE, Chart, legend_outside, new_figure, rgb01
 
 MAX_NAMED = 16  # people named one by one in a static legend; past that, colour only
@@ -45,7 +45,7 @@ def scatter_2d(coords: np.ndarray, labels: Sequence, kinds: Sequence[str] | None
     labels = [str(x) for x in labels]
     kinds = list(kinds) if kinds is not None else ["real"] * len(labels)
     names = list(dict.fromkeys(labels))
-    static = course.headless() if static is None else static
+    static = runtime.headless() if static is None else static
     if not static:
         import plotly.graph_objects as go
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .. import course
+from .. import runtime
 from ..data import synthetic as S
 from ..images import to_uint8_hwc
 from .grids import image_grid
@@ -68,7 +68,7 @@ def explorer(seed: int = 0, resolution: int = 128):
 
     Headless (tests, `course run`) it returns a static strip of the same controls' effects
     instead, so the notebook still runs top to bottom."""
-    if course.headless():
+    if runtime.headless():
         frames = [render_one(seed, 0, yaw=y, resolution=resolution // 2) for y in (-60, -30, 0, 30, 60)]
         strip = Image.new("RGB", (sum(f.width for f in frames), frames[0].height))
         for k, f in enumerate(frames):
