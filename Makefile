@@ -18,11 +18,12 @@ $(STAMP): pyproject.toml
 course: $(STAMP)
 	$(BIN)/faceid-lab course run
 
-## make test: ruff, exercise and link freshness, pytest (with a real browser and a Colab-like
+## make test: ruff, the import contracts (lint-imports), exercise and link freshness, pytest (with a real browser and a Colab-like
 ## install), nbval headless (the reference notebooks, and the student ones with every exercise left
 ## unsolved: each must reach its last cell) and nbval with every widget built (ci profile)
 test: $(STAMP) browser
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/faceid-lab exercises check
 	$(BIN)/faceid-lab source check
 	FACEID_LAB_PROFILE=ci FACEID_LAB_HEADLESS=1 $(BIN)/pytest -q tests notebooks/[0-9]*.ipynb notebooks/exercises/[0-9]*.ipynb --nbval-lax

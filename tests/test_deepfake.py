@@ -41,7 +41,7 @@ def test_each_person_keeps_one_scene_and_the_truth_is_b_in_a_frame(pair):
         values = getattr(nu, name)
         assert torch.equal(values, values[:1].expand_as(values)), name  # the same room and light in every frame
     assert not torch.equal(nu.pose[0], nu.pose[1])
-    assert (nu.pose.abs() <= torch.tensor(deepfake.POSE_LIMITS, dtype=torch.float64)).all()
+    assert (nu.pose.abs() <= torch.tensor(pairs.POSE_LIMITS, dtype=torch.float64)).all()
     other = pairs.video_nuisance(0, 4, np.arange(5))
     assert not torch.equal(other.bg_colors[0], nu.bg_colors[0])  # B's room is not A's
     # the truth is B's identity in A's exact test frame: same background where neither head is
