@@ -63,8 +63,8 @@ def test_config_checks_the_classifier_and_no_c_means_no_symmetry():
         FaceIdGanConfig(classifier="3n")
     assert FaceIdGanConfig(classifier="none", symmetric=True).symmetric is False
     assert FaceIdGanConfig(classifier="frozen", symmetric=False).symmetric is True  # a frozen C is the same net
-    with pytest.raises(ValueError, match="source, target"):
-        FaceIdGanConfig(id_anchor="mean")
+    with pytest.raises(TypeError, match="id_anchor"):  # a lever measured in #19 and dropped
+        FaceIdGanConfig(id_anchor="target")
 
 
 def test_c_starts_as_the_identity_network_with_a_fresh_head():

@@ -55,7 +55,6 @@ from .gan import BeganBalance, GanData
 from .loop import TrainLog, amp_context, resident, resume_run, speed_up, to_memory_format, update, use_channels_last
 
 CLASSIFIERS = ("none", "frozen", "real", "n", "2n")
-ID_ANCHORS = ("source", "target")
 VARIANT_LABELS = {  # what each row of a comparison is
     "none": "no C (no identity loss)",
     "frozen": "frozen C (fixed N-class recogniser)",
@@ -105,17 +104,11 @@ class FaceIdGanConfig:
     # with pixel-level patterns is noise to a person. soften: sigma (pixels) of the Gaussian blur on
     # every face C sees (its update, f_id, G's identity loss) and on G's output before P reads it.
     soften: float = 1.0
-    id_anchor: str = "source"      # G's identity loss against C(source photo) or C(target: the studio photo)
-    warmup: float = 0.0            # share of the steps over which D's, P's and C's terms in G's loss ramp up
-    edge_weight: float = 0.0       # L1 between the image gradients of G's output and of the studio photo
-    # P's error in one angular unit: yaw, pitch and roll each divided by this many degrees (0: by
-    # POSE_SCALE, 75 / 25 / 15, which gives yaw 3-5x less gradient per degree than pitch and roll)
-    angle_scale: float = 0.0
+    # Measured in #19 and dropped (off in every default, gone from the step): an identity anchor on the
+    # studio photo, a warm-up of D's, P's and C's terms, an edge term, and P's error in one angular unit.
 
     def __post_init__(self):
         check_training_config(self)
-        if self.id_anchor not in ID_ANCHORS:
-            raise ValueError(f"id_anchor must be one of {', '.join(ID_ANCHORS)}, not {self.id_anchor!r}")
         if self.classifier not in CLASSIFIERS:
             raise ValueError(f"classifier must be one of {', '.join(CLASSIFIERS)}, not {self.classifier!r}")
         if self.classifier == "none":
@@ -124,16 +117,19 @@ class FaceIdGanConfig:
             self.symmetric = True   # a frozen C is the identity network: f_id is the same either way
 
 
-# Fields added after checkpoints were shared: each enters a checkpoint's config (and so its name)
-# only when it differs from its default here, so every earlier checkpoint still loads.
-LATER_DEFAULTS = {"feature_weight": 1.0, "soften": 0.0, "id_anchor": "source", "warmup": 0.0, "edge_weight": 0.0,
-                  "angle_scale": 0.0}
+# Fields added after checkpoints were shared, each with the value every checkpoint trained before it
+# existed had (not a default: FaceIdGanConfig holds those). At that value a field is left out of the
+# stored config (and so of the checkpoint's name), so every earlier checkpoint keeps its name and loads.
+# The levers dropped after #19 (id_anchor, warmup, edge_weight, angle_scale) were left out of every
+# checkpoint at their off values, so the checkpoints trained with them off keep their names too.
+BEFORE_FIELD = {"feature_weight": 1.0, "soften": 0.0}
 FEATURE_PARTS = ("nose", "eye", "brow", "lips", "mouth")
 
 
 def stored_config(cfg: FaceIdGanConfig) -> dict:
-    """The config as checkpoints record it (and fingerprint it): LATER_DEFAULTS left out at their defaults."""
-    return {k: v for k, v in asdict(cfg).items() if not (k in LATER_DEFAULTS and v == LATER_DEFAULTS[k])}
+    """The config as checkpoints record it (and fingerprint it): BEFORE_FIELD's fields left out at their
+    value from before they existed."""
+    return {k: v for k, v in asdict(cfg).items() if not (k in BEFORE_FIELD and v == BEFORE_FIELD[k])}
 
 
 def pixel_weights(parts: torch.Tensor, feature_weight: float) -> torch.Tensor:
@@ -165,29 +161,6 @@ def softened(images: torch.Tensor, sigma: float) -> torch.Tensor:
     """What C and P see of a face: a Gaussian blur of `sigma` pixels (none at 0), so that no
     pattern finer than a face's features can move them."""
     return gaussian_blurred(to_float(images), sigma) if sigma > 0 else images
-
-
-def edge_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-    """L1 between the horizontal and vertical pixel differences of two (B, 3, R, R) batches: it asks
-    for the edges of eyes and lips where plain L1 settles for their blurred average."""
-    dx = (fake[..., :, 1:] - fake[..., :, :-1]) - (real[..., :, 1:] - real[..., :, :-1])
-    dy = (fake[..., 1:, :] - fake[..., :-1, :]) - (real[..., 1:, :] - real[..., :-1, :])
-    return dx.abs().mean() + dy.abs().mean()
-
-
-def pose_loss_weights(pose_scale: torch.Tensor, angle_scale: float) -> torch.Tensor:
-    """(7,) weights of P's error per output, on top of f_pose's units (P's outputs / POSE_SCALE):
-    ones, or with angle_scale > 0 the angles' errors in degrees / angle_scale (expression unchanged)."""
-    w = torch.ones_like(pose_scale)
-    if angle_scale > 0:
-        w[:3] = pose_scale[:3] / angle_scale
-    return w
-
-
-def ramp_at(step: int, cfg: FaceIdGanConfig) -> float:
-    """The weight of D's, P's and C's terms in G's loss: 0 -> 1 linearly over the first `warmup`
-    share of the steps (G first learns the face from the studio photos), then 1."""
-    return 1.0 if cfg.warmup <= 0 else min(1.0, step / (cfg.warmup * cfg.steps))
 
 
 def synth_weight_at(step: int, cfg: FaceIdGanConfig) -> float:
@@ -311,12 +284,11 @@ LOG_KEYS = ("r_real", "r_fake", "k", "M", "pose", "l1", "id", "c_loss", "c_foole
 
 def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
                     labels: torch.Tensor, f_pose: torch.Tensor, z: torch.Tensor, synth_weight: float,
-                    autocast, scaler, pixel_weight: torch.Tensor | None = None, ramp: float = 1.0) -> torch.Tensor:
+                    autocast, scaler, pixel_weight: torch.Tensor | None = None) -> torch.Tensor:
     """One step of the three-player game on a batch: sources (B, 3, R, R) wild photos that give
     f_id; real (B, 3, R, R) the studio photos of the same people (the targets); labels (B,)
     person indices; f_pose (B, 7) the targets' poses / POSE_SCALE; z (B, z_dim); pixel_weight
-    (B, 1, R, R) or None: the weight of each pixel in G's L1 to the studio photo (pixel_weights);
-    ramp: the weight of D's, P's and C's terms in G's loss (ramp_at).
+    (B, 1, R, R) or None: the weight of each pixel in G's L1 to the studio photo (pixel_weights).
     Updates D, then C, then G, then k. Returns the step's LOG_KEYS values (on the device).
     Each player's update is one forward and one backward of its (DDP-wrapped) module."""
     cfg, B = p.cfg, len(labels)
@@ -362,20 +334,14 @@ def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
             m.requires_grad_(False)
         with autocast:
             r_fake = p.D.recon_error(fake).float().mean()
-            pose_err = (((p.pose_net(seen_fake.float()) / p.pose_scale) - f_pose).abs()
-                        * pose_loss_weights(p.pose_scale, cfg.angle_scale)).mean()
+            pose_err = ((p.pose_net(seen_fake.float()) / p.pose_scale) - f_pose).abs().mean()
             id_err = zero
             if p.C is not None:
-                if cfg.id_anchor == "target":  # the same person in the same pose: pose cannot fight identity
-                    f_anchor = p.C(seen_real).detach()
-                else:
-                    f_anchor = f_id if cfg.symmetric else p.C(seen_sources).detach()
+                f_anchor = f_id if cfg.symmetric else p.C(seen_sources).detach()
                 id_err = identity_loss(f_anchor.float(), p.C(seen_fake).float())
         l1 = (fake.float() - real).abs()                                         # (B, 3, R, R)
         l1 = (l1 * pixel_weight).mean() if pixel_weight is not None else l1.mean()
-        edges = edge_loss(fake.float(), real) if cfg.edge_weight else zero
-        loss_g = (cfg.recon_weight * l1 + cfg.edge_weight * edges
-                  + ramp * (r_fake + cfg.pose_weight * pose_err + cfg.id_weight * id_err))
+        loss_g = cfg.recon_weight * l1 + (r_fake + cfg.pose_weight * pose_err + cfg.id_weight * id_err)
         update(loss_g, p.opt_g, scaler)  # the step's last update: the scaler moves after it
         for m in judges:
             m.requires_grad_(True)
@@ -445,7 +411,7 @@ def train_faceid_gan(data: GanData, identity_net: IdentityNet, pose_net: PoseNet
                 raise ValueError("feature_weight needs the targets' part maps (GanData.target_parts)")
             weight = pixel_weights(data.target_parts[idx[rows]].to(device), cfg.feature_weight)
         values = faceid_gan_step(p, sources, real, labels[rows].to(device), data.f_pose[idx][rows].to(device), z,
-                                 synth_weight_at(step, cfg), autocast, scaler, weight, ramp_at(step, cfg))
+                                 synth_weight_at(step, cfg), autocast, scaler, weight)
         log.step(step + 1, values, p.G)
         if p.checkpoint is not None and dist.main and (step + 1) in snapshot_steps(cfg):
             save_snapshot(p, step + 1)
