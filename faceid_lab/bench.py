@@ -16,8 +16,10 @@ import contextlib
 import time
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
+from .data import synthetic as S
 from .data.augment import random_warp
 from .models.autoencoder import FaceSwapAutoencoder
 from .models.identity import IdentityNet
@@ -159,6 +161,25 @@ def bench_train(game: str, resolution: int = 64, batch: int = 64, device: str = 
                         "resolution": resolution, "batch": batch, "device": str(device)})
         del step
     return results
+
+
+def bench_render(resolution: int = 64, batch: int = 256, repeats: int = 4, device: str = "cpu") -> dict:
+    """SynthFaces images rendered per second: `repeats` batches of `batch` people after one warm-up batch."""
+    n = batch * repeats
+    ids = S.sample_identities(0, np.arange(n) % 1000)
+    nu = S.sample_nuisance(0, np.arange(n) % 1000, np.arange(n))
+    S.render(ids[:batch], nu[:batch], resolution, device=device)  # warm-up
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    began = time.perf_counter()
+    for k in range(repeats):
+        sl = slice(k * batch, (k + 1) * batch)
+        S.render(ids[sl], nu[sl], resolution, device=device)
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - began
+    return {"img_per_s": n / seconds, "resolution": resolution, "batch": batch, "device": device,
+            "threads": torch.get_num_threads()}
 
 
 def flops_per_image(game: str, resolution: int = 64, batch: int = 16) -> float:

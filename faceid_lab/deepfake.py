@@ -10,10 +10,11 @@ from __future__ import annotations
 import torch
 
 from .data.pairs import DeepfakePair, instrument_view
-from .instruments import mean_part_iou, part_iou
+from .instruments import load_instruments, mean_part_iou, part_iou
 from .judge import DlibJudge, load_synth_judge
 from .metrics import ssim
 from .models.autoencoder import FaceSwapAutoencoder
+from .profiles import load_pose
 from .swap import SwapResult, swap_frames
 from .train.pose import predict_pose
 
@@ -160,3 +161,15 @@ def compare_blends(model: FaceSwapAutoencoder, pair: DeepfakePair, judge, pose_n
             row["part IoU"] = seen["part_iou"]["mean"]
         rows.append(row)
     return rows
+
+
+def evaluate_autoencoder(model: FaceSwapAutoencoder, pair: DeepfakePair, profile: str,
+                         device: str | torch.device = "cpu", method: str = "alpha", colour: bool = False) -> dict:
+    """`faceid-lab evaluate autoencoder`: the pair's held-out frames of A swapped to B and blended
+    (`method`, `colour`), judged by the profile's judge and, on SynthFaces, by P and the instruments."""
+    judge = judge_for(pair, profile, device)
+    synthfaces = pair.kind == "synthfaces"
+    pose_net = load_pose(profile, device, progress=False) if synthfaces else None
+    instruments = load_instruments(profile, device) if synthfaces else None
+    result = swap_frames(model, pair.test_a, pair.test_masks_a, pair.test_matrices_a, "B", method, colour)
+    return evaluate_swap(result, pair, judge, pose_net, instruments)

@@ -438,3 +438,12 @@ def judge_generator(test: GeneratorTest, judge, pose_net: PoseNet) -> dict:
         "l1_to_truth": (test.outputs - test.targets).abs().mean().item(),
         "ssim_to_truth": metrics.ssim(test.outputs, test.targets).item(),
     }
+
+
+def heldout_accuracy(net, seed: int, identities: int, resolution: int, device: str | torch.device = "cpu",
+                     per_identity: int = 5) -> float:
+    """Top-1 accuracy of an identity classifier on held-out photos (`per_identity` each) of the people
+    it was trained on (`faceid-lab train classifier`)."""
+    held, labels, _, _ = render_split(SynthSplit(seed, identities, per_identity, "heldout"), resolution)
+    predicted = predict(net, held.to_uint8(), device=device).cpu()
+    return (predicted == labels).float().mean().item()
