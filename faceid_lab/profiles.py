@@ -188,6 +188,13 @@ def faceidgan_checkpoint_name(cfg: FaceIdGanConfig, people: int, targets: int, p
     return f"faceidgan_{variant_name(cfg.classifier, cfg.symmetric)}_{profile}_{config_fingerprint(spec)[:10]}.pt"
 
 
+def faceidgan_path(cfg: FaceIdGanConfig, profile: str) -> Path:
+    """Where a FaceID-GAN config trained on the profile's people lives (faceidgan_checkpoint_name)."""
+    b = FACEIDGAN_BUDGETS[profile]
+    return runtime.path("checkpoints", faceidgan_checkpoint_name(cfg, b["identities"], b["identities"] * b["targets"],
+                                                                 profile))
+
+
 INSTRUMENT_STEMS = {"pose_reader": "posereader", "param_reader": "paramreader", "segmenter": "segmenter"}
 KINDS = ("identity", "pose", "judge", "faceidgan", *INSTRUMENT_STEMS)
 
@@ -204,10 +211,7 @@ def checkpoint_path(kind: str, profile: str, margin: float = 0.0, classifier: st
     if kind in INSTRUMENT_STEMS:
         return runtime.path("checkpoints", f"{INSTRUMENT_STEMS[kind]}_{profile}.pt")
     if kind == "faceidgan":
-        b = FACEIDGAN_BUDGETS[profile]
-        cfg = faceidgan_config(classifier, profile, symmetric, **overrides)
-        name = faceidgan_checkpoint_name(cfg, b["identities"], b["identities"] * b["targets"], profile)
-        return runtime.path("checkpoints", name)
+        return faceidgan_path(faceidgan_config(classifier, profile, symmetric, **overrides), profile)
     raise ValueError(f"checkpoint_path: unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
 
 
@@ -241,6 +245,8 @@ def load(kind: str, profile: str, device: str | torch.device = "cpu", margin: fl
     "param_reader", "segmenter" -> the instrument. Frozen, eval mode.
     A missing or unfinished checkpoint is a CheckpointError that names the file and what trains it."""
     device = torch.device(device)
+    if kind == "faceidgan":
+        return load_players(faceidgan_config(classifier, profile, symmetric, **overrides), profile, device)
     path = checkpoint_path(kind, profile, margin, classifier, symmetric, **overrides)
     if kind in ("identity", "judge"):
         cfg = identity_config(profile, margin=margin) if kind == "identity" else judge_config(profile)
@@ -254,21 +260,6 @@ def load(kind: str, profile: str, device: str | torch.device = "cpu", margin: fl
         net = PoseNet(cfg.width).to(device)
         load_state(net, ckpt["modules"].get("net"), path, "net")
         return net.eval().requires_grad_(False), ckpt.get("extra", {}).get("history", {})
-    if kind == "faceidgan":
-        b = FACEIDGAN_BUDGETS[profile]
-        cfg = faceidgan_config(classifier, profile, symmetric, **overrides)
-        ckpt = _finished(kind, profile, path, {**stored_config(cfg), "identities": b["identities"]},
-                         variant_name(cfg.classifier, cfg.symmetric))
-        identity_net, _ = load("identity", profile, device)
-        pose_net, _ = load("pose", profile, device)
-        p = build_players(cfg, identity_net, pose_net, b["identities"], device)
-        for name, module in (("G", p.G), ("D", p.D), ("balance", p.balance), ("C", p.C)):
-            if module is not None:
-                load_state(module, ckpt["modules"].get(name), path, name)
-        p.checkpoint = path
-        p.G.eval()
-        p.D.eval()
-        return p, ckpt.get("extra", {}).get("history", {})
     if kind in INSTRUMENT_STEMS:
         cfg = instrument_config(kind, profile)
         ckpt = _finished(kind, profile, path, asdict(cfg))
@@ -276,6 +267,25 @@ def load(kind: str, profile: str, device: str | torch.device = "cpu", margin: fl
         load_state(net, ckpt["modules"].get("net"), path, "net")
         return net.eval().requires_grad_(False), ckpt.get("extra", {}).get("history", {})
     raise ValueError(f"load: unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+
+
+def load_players(cfg: FaceIdGanConfig, profile: str, device: str | torch.device = "cpu") -> tuple[Players, dict]:
+    """A finished FaceID-GAN run of a config at the profile's budget (load("faceidgan", ...) for a
+    variant), with the identity network and P it was trained with; G and D in eval mode."""
+    device = torch.device(device)
+    b, path = FACEIDGAN_BUDGETS[profile], faceidgan_path(cfg, profile)
+    ckpt = _finished("faceidgan", profile, path, {**stored_config(cfg), "identities": b["identities"]},
+                     variant_name(cfg.classifier, cfg.symmetric))
+    identity_net, _ = load("identity", profile, device)
+    pose_net, _ = load("pose", profile, device)
+    p = build_players(cfg, identity_net, pose_net, b["identities"], device)
+    for name, module in (("G", p.G), ("D", p.D), ("balance", p.balance), ("C", p.C)):
+        if module is not None:
+            load_state(module, ckpt["modules"].get(name), path, name)
+    p.checkpoint = path
+    p.G.eval()
+    p.D.eval()
+    return p, ckpt.get("extra", {}).get("history", {})
 
 
 # ----------------------------------------------------------------------------
@@ -378,14 +388,13 @@ def load_faceid_gan(classifier: str, profile: str, symmetric: bool = True, devic
     pose_net = load_pose(profile, device, progress=progress and dist.main, save_every_s=save_every_s)
     if dist.main:
         barrier(dist)
-    if checkpoint_finished(checkpoint_path("faceidgan", profile, classifier=classifier, symmetric=symmetric,
-                                           **overrides)):  # loading only: no need to render the training people
-        return load("faceidgan", profile, device, classifier=classifier, symmetric=symmetric, **overrides)
+    cfg = faceidgan_config(classifier, profile, symmetric, **overrides)  # built once, used all the way down
+    path = faceidgan_path(cfg, profile)
+    if checkpoint_finished(path):  # loading only: no need to render the training people
+        return load_players(cfg, profile, device)
     data = faceidgan_data(identity_net, pose_net, profile)
-    return train_faceid_gan_or_load(data, identity_net, pose_net, faceidgan_config(classifier, profile, symmetric,
-                                                                                   **overrides), profile,
-                                    device=device, progress=progress, dist=dist, compile=compile,
-                                    save_every_s=save_every_s)
+    return train_faceid_gan(data, identity_net, pose_net, cfg, checkpoint=path, device=device, progress=progress,
+                            dist=dist, compile=compile, save_every_s=save_every_s)
 
 
 # ----------------------------------------------------------------------------
