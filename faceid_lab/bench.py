@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from .data import synthetic as S
 from .data.augment import random_warp
@@ -185,8 +186,6 @@ def bench_render(resolution: int = 64, batch: int = 256, repeats: int = 4, devic
 def flops_per_image(game: str, resolution: int = 64, batch: int = 16) -> float:
     """Floating-point operations of one training step per image (forward and backward, counted by
     torch.utils.flop_counter on CPU): with a GPU's peak rate, an upper bound on its img/s."""
-    from torch.utils.flop_counter import FlopCounterMode
-
     step, images = _BUILDERS[game](resolution, batch, torch.device("cpu"), False, False, False)
     with FlopCounterMode(display=False) as counter:
         step()

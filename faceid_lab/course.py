@@ -13,16 +13,21 @@ unset means `gpu` when CUDA is available, else `cpu`.
 
 from __future__ import annotations
 
+import importlib.metadata as md
 import os
 import platform
 import random
+import shutil
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import imageio_ffmpeg
 import numpy as np
 import torch
+from PIL import Image
 
 from . import __version__, source
 from .errors import check_device
@@ -98,7 +103,7 @@ def colab_setup(use_drive: bool = False) -> str:
     checkpoints. Returns one line saying what was done ("" off Colab)."""
     if not in_colab():
         return ""
-    from google.colab import output  # type: ignore[import-not-found]
+    from google.colab import output  # type: ignore[import-not-found]  # why: exists on Colab only
 
     output.enable_custom_widget_manager()
     if "FACEID_LAB_HOME" in os.environ:
@@ -106,7 +111,7 @@ def colab_setup(use_drive: bool = False) -> str:
     if not use_drive:
         return (f"Colab: models and data in {home()}, lost when the runtime is recycled. To keep them, set "
                 "USE_DRIVE = True at the top of this cell and run it again (Colab asks to access your Drive).")
-    from google.colab import drive  # type: ignore[import-not-found]
+    from google.colab import drive  # type: ignore[import-not-found]  # why: exists on Colab only
 
     drive.mount("/content/drive")
     os.environ["FACEID_LAB_HOME"] = COLAB_DRIVE_HOME
@@ -159,16 +164,11 @@ def one_image_per_picture() -> None:
     lossless, and the committed notebooks lose a copy of every picture)."""
     shell = ipython_shell()
     if shell is not None:
-        from PIL import Image
-
         shell.display_formatter.formatters["image/jpeg"].for_type(Image.Image, lambda _image: None)
 
 
 def environment_report() -> dict[str, str]:
     """What notebook 00 checks: package versions, device, a writable home, ffmpeg."""
-    import importlib.metadata as md
-    import shutil
-    import tempfile
 
     report: dict[str, str] = {}
     for name in ("torch", "torchvision", "numpy", "pillow", "plotly", "ipywidgets", "umap-learn",
@@ -186,8 +186,6 @@ def environment_report() -> dict[str, str]:
     except OSError as e:
         report["home"] = f"{home()} NOT WRITABLE ({e}): set FACEID_LAB_HOME to a folder you can write"
     try:
-        import imageio_ffmpeg
-
         report["ffmpeg"] = imageio_ffmpeg.get_ffmpeg_exe()
     except Exception:  # noqa: BLE001
         report["ffmpeg"] = shutil.which("ffmpeg") or "MISSING: pip install imageio-ffmpeg"

@@ -17,6 +17,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import torch
+
 
 class FaceidLabError(RuntimeError):
     """An input problem; the message names the file or argument and what to do."""
@@ -78,8 +80,6 @@ def check_training_config(cfg) -> None:
 def check_device(name: str, source: str = "--device") -> str:
     """`name` if torch can place tensors there, else ConfigError (naming `source`, the flag or
     variable it came from) with what is available."""
-    import torch
-
     try:
         dev = torch.device(name)
     except (RuntimeError, ValueError):

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import torch
 
@@ -76,8 +77,6 @@ def _render(split: SynthSplit, resolution: int, device: str) -> tuple[torch.Tens
 def alignment_error(images, size: int, margin: float = 0.25, upscale: int = 4) -> dict:
     """Eye centres found again by dlib's landmark model in aligned crops, against the template:
     distances in crop pixels (the crop is upscaled for the predictor, the box is the template's)."""
-    import cv2
-    import numpy as np
 
     aligner = Aligner(size, margin, backend="dlib")
     box = [v * upscale for v in aligner.template_box()]
@@ -97,8 +96,6 @@ def alignment_error(images, size: int, margin: float = 0.25, upscale: int = 4) -
 def evaluate_real_shard(path: str, judge_margin: float | None = None) -> dict:
     """A prepared real-face shard: alignment quality and the dlib judge's verification ROC AUC
     over all pairs and leave-one-out top-1 identity retrieval."""
-    import numpy as np
-
 
     shard = Shard(path)
     margin = shard.manifest["spec"].get("margin", 0.25) if judge_margin is None else judge_margin

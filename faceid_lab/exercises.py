@@ -10,10 +10,13 @@ visible warning while the learner's does not pass.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
+from IPython.display import display
 
 from . import metrics, solutions
 from .data import synthetic as S
@@ -54,8 +57,6 @@ def _run(name: str, fn: Callable, *args, **kwargs):
 def _show(*objects) -> None:
     """display() in a notebook, print() elsewhere (a script, a test)."""
     if ipython_shell() is not None:
-        from IPython.display import display
-
         display(*objects)
     else:
         print(*objects)
@@ -149,8 +150,6 @@ def check_random_warp(fn: Callable) -> CheckResult:
     """fn(images (B, C, H, W), strength, generator) -> the input warped by a jittered 5 x 5 grid:
     offsets randn(B, 2, 5, 5) * strength, bicubic to (H, W), added to the identity sampling grid,
     grid_sample with reflection padding."""
-    import torch.nn.functional as F
-
     name = "random warp"
     images = _faces(3)
     got, err = _run(name, fn, images, 0.0, torch.Generator().manual_seed(0))
@@ -297,9 +296,6 @@ def check_verification_auc(cosine_similarity: Callable, verification_auc: Callab
 def check_identity_training_step(fn: Callable) -> CheckResult:
     """fn(net, opt, images, labels) -> loss (float): one step of N-class training: features,
     logits(features, labels), cross-entropy, zero_grad, backward, step."""
-    import copy
-
-    import torch.nn.functional as F
 
     name = "identity training step"
     torch.manual_seed(0)
@@ -422,8 +418,6 @@ def check_two_n_labels(fn: Callable) -> CheckResult:
 def check_classifier_loss(fn: Callable) -> CheckResult:
     """fn(logits_real, labels_real, logits_fake, labels_fake, synth_weight) -> scalar tensor:
     CE(real) + synth_weight * CE(synthesized)."""
-    import torch.nn.functional as F
-
     name = "C's loss"
     g = torch.Generator().manual_seed(3)
     lr, lf = torch.randn(6, 8, generator=g, requires_grad=True), torch.randn(4, 8, generator=g, requires_grad=True)
@@ -452,8 +446,6 @@ def check_classifier_loss(fn: Callable) -> CheckResult:
 def check_identity_loss(fn: Callable) -> CheckResult:
     """fn(C, sources, outputs) -> scalar tensor: mean over the batch of 1 - cos(C(sources), C(outputs)),
     with the source features fixed (no gradient) and gradients flowing to the outputs."""
-    import torch.nn.functional as F
-
     name = "G's identity loss"
     torch.manual_seed(0)
     C = IdentityNet(num_classes=6, width=4, feature_dim=16).eval()

@@ -39,7 +39,7 @@ class DlibJudge:
         if not dlib_available():
             raise ImportError("the real-face judge needs the `real` extra: pip install 'faceid-lab[real]' "
                               "(dlib-bin and face-recognition-models; the model loads from the package)")
-        import dlib
+        import dlib  # why: optional (the `real` extra), checked just above
 
         self._net = dlib.face_recognition_model_v1(str(_models_folder() / "dlib_face_recognition_resnet_model_v1.dat"))
         self.margin, self.jitters = margin, jitters

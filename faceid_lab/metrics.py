@@ -162,15 +162,15 @@ def kernel_inception_distance(a: torch.Tensor, b: torch.Tensor, subset_size: int
 
 def gaussian_blurred(images: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
     """Images (N, 3, H, W) in [0, 1] after a Gaussian blur of `sigma` pixels (kernel +-3 sigma)."""
-    from torchvision.transforms.functional import gaussian_blur
-
     size = 2 * math.ceil(3 * sigma) + 1
+    from torchvision.transforms.functional import gaussian_blur  # why: torchvision is 1.5 s to import
+
     return gaussian_blur(images.float(), [size, size], [sigma, sigma])
 
 
 def jpeg_compressed(images: torch.Tensor, quality: int = 75) -> torch.Tensor:
     """Images (N, 3, H, W) in [0, 1] after a JPEG round trip at `quality` (libjpeg, via torchvision)."""
-    from torchvision.io import decode_jpeg, encode_jpeg
-
     u8 = (images.detach().cpu().clamp(0, 1) * 255 + 0.5).to(torch.uint8)
+    from torchvision.io import decode_jpeg, encode_jpeg  # why: torchvision is 1.5 s to import
+
     return torch.stack([decode_jpeg(encode_jpeg(x, quality=quality)) for x in u8]).float() / 255

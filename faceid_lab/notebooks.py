@@ -20,12 +20,21 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from . import course, runtime
 from .errors import ConfigError
 from .source import colab_link
+
+if TYPE_CHECKING:
+    import nbformat
+
+
+def _nbformat():
+    """nbformat, imported when a notebook is first read or written."""
+    import nbformat  # why: 1.7 s to import (jsonschema); only `exercises` and `course run` need it
+
+    return nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -108,7 +117,7 @@ def solutions_source(paths: list[Path] | None = None) -> str:
     functions: list[str] = []
     seen: dict[str, str] = {}
     for path in paths or reference_notebooks():
-        nb = nbformat.read(path, as_version=NB_VERSION)
+        nb = _nbformat().read(path, as_version=NB_VERSION)
         for k, cell in enumerate(nb.cells):
             if cell.cell_type != "code" or "solution" not in cell.metadata.get("tags", []):
                 continue
@@ -135,7 +144,7 @@ def solutions_source(paths: list[Path] | None = None) -> str:
 def reference_cell(source: str, cell_id: str) -> nbformat.NotebookNode:
     """The student notebook's collapsed reference: the solution without its hint lines."""
     code = "\n".join(_without_hints(source.splitlines())).strip()
-    return nbformat.v4.new_markdown_cell(
+    return _nbformat().v4.new_markdown_cell(
         "<details><summary><b>Reference solution</b> (open it after you have tried; the check below "
         "falls back to it while yours does not pass)</summary>\n\n```python\n" + code + "\n```\n\n</details>",
         metadata={"tags": ["reference"]}, id=cell_id)
@@ -143,7 +152,7 @@ def reference_cell(source: str, cell_id: str) -> nbformat.NotebookNode:
 
 def student_version(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
     """A copy of reference notebook `nb` with stubs for solutions, no outputs, exercise badges."""
-    out = nbformat.from_dict(nbformat.reads(nbformat.writes(nb), as_version=NB_VERSION))
+    out = _nbformat().from_dict(_nbformat().reads(_nbformat().writes(nb), as_version=NB_VERSION))
     cells = []
     for k, cell in enumerate(out.cells):
         cells.append(cell)
@@ -173,8 +182,8 @@ def build_exercises(write: bool = True) -> list[Path]:
     EXERCISES.mkdir(parents=True, exist_ok=True)
     changed = []
     for path in reference_notebooks():
-        nb = nbformat.read(path, as_version=NB_VERSION)
-        text = nbformat.writes(student_version(nb, path.name)) + "\n"
+        nb = _nbformat().read(path, as_version=NB_VERSION)
+        text = _nbformat().writes(student_version(nb, path.name)) + "\n"
         target = EXERCISES / path.name
         if not target.exists() or target.read_text() != text:
             changed.append(target)
@@ -209,8 +218,8 @@ def run_notebooks(profile: str, only: str | None = None, out_dir: Path | None = 
     FACEID_LAB_HOME/runs/<profile>); the committed notebooks are only rewritten with
     `write_back=True` (how maintainers refresh the committed cpu-profile outputs)."""
     try:
-        from nbclient import NotebookClient
-        from nbclient.exceptions import CellExecutionError
+        from nbclient import NotebookClient  # why: the `lab` extra, 2 s to import; `course run` only
+        from nbclient.exceptions import CellExecutionError  # why: as above
     except ImportError:
         raise ConfigError("running notebooks from a terminal needs the `lab` extra: pip install "
                           "'faceid-lab[lab]' (or `make course`, which installs it)") from None
@@ -229,7 +238,7 @@ def run_notebooks(profile: str, only: str | None = None, out_dir: Path | None = 
                                     f"there are: {', '.join(p.stem for p in reference_notebooks())}")
     results = []
     for path in paths:
-        nb = nbformat.read(path, as_version=NB_VERSION)
+        nb = _nbformat().read(path, as_version=NB_VERSION)
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                                 resources={"metadata": {"path": str(NOTEBOOKS)}})
         began = time.perf_counter()
@@ -245,7 +254,7 @@ def run_notebooks(profile: str, only: str | None = None, out_dir: Path | None = 
         if target == path:  # committed notebooks keep outputs, not per-cell timestamps (diff noise)
             for cell in nb.cells:
                 cell.get("metadata", {}).pop("execution", None)
-        nbformat.write(nb, target)
+        _nbformat().write(nb, target)
         results.append(RunResult(path.stem, status, seconds, target, error))
     return results
 

@@ -23,8 +23,10 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import plotly.graph_objects as go
 import torch
 import torch.nn.functional as F
+from plotly.subplots import make_subplots
 from torch import nn
 
 from . import runtime
@@ -209,8 +211,6 @@ def toy_figure(runs: dict[str, ToyRun], static: bool | None = None):
         fig.supxlabel("dots: real points · crosses: synthesized points · line: synthesized centre to real centre\n"
                       "light / dark regions: where C answers a real / a synthesized class", fontsize=8)
         return Chart(fig)
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
 
     cfg = runs[names[0]].cfg
     n = cfg.identities

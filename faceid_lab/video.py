@@ -9,6 +9,7 @@ from pathlib import Path
 
 import imageio_ffmpeg
 import torch
+from IPython.display import HTML
 
 from .data.pairs import DeepfakePair, crop_template, head_turn_nuisance, render_person
 from .images import to_uint8_hwc
@@ -66,7 +67,6 @@ def video_stills(clip: torch.Tensor, count: int = 4, scale: int = 2):
 
 def show_video(path: str | Path, width: int = 512):
     """The mp4 embedded in the notebook (base64), so it survives a saved notebook and GitHub."""
-    from IPython.display import HTML  # why: IPython is there in a notebook only
 
     data = base64.b64encode(Path(path).read_bytes()).decode()
     return HTML(f'<video width="{width}" controls loop autoplay muted playsinline>'

@@ -114,7 +114,7 @@ class Aligner:
             if not dlib_available():
                 raise ImportError("dlib alignment needs the `real` extra: pip install 'faceid-lab[real]' "
                                   "(dlib-bin and face-recognition-models)")
-            import dlib
+            import dlib  # why: optional (the `real` extra); the OpenCV fallback works without it
 
             self._detector = dlib.get_frontal_face_detector()
             self._predictor = dlib.shape_predictor(str(_models_folder() / "shape_predictor_5_face_landmarks.dat"))
@@ -144,7 +144,7 @@ class Aligner:
 
     def landmarks_in_box(self, rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
         """dlib's 5 points for a face whose box is known (no detection): used to check crops."""
-        import dlib
+        import dlib  # why: optional (the `real` extra); the OpenCV fallback works without it
 
         shape = self._predictor(rgb, dlib.rectangle(*[int(round(v)) for v in box]))
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)

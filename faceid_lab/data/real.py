@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import imageio_ffmpeg
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -493,8 +494,6 @@ def extract_frames(video: str | Path, out_dir: str | Path, every: int = 1, max_f
     for old in out_dir.glob("frame_*.png"):
         old.unlink()
     if ffmpeg is None:
-        import imageio_ffmpeg
-
         ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     for timing in (["-fps_mode", "vfr"], ["-vsync", "vfr"]):  # ffmpeg >= 5.1, then older ones
         cmd = [ffmpeg, "-nostdin", "-loglevel", "error", "-i", str(video),
@@ -563,7 +562,7 @@ def download_celeba(root: str | Path) -> Path:
         return folder
     print(LICENCES["celeba"])
     try:
-        from torchvision.datasets import CelebA
+        from torchvision.datasets import CelebA  # why: torchvision is 1.5 s to import; a CelebA download only
 
         CelebA(str(root), split="all", target_type="identity", download=True)
     except Exception as e:  # noqa: BLE001 - gdown's quota error has several types across versions
@@ -582,7 +581,7 @@ def download_lfw(root: str | Path) -> Path:
     if tree.is_dir():
         return tree
     print(LICENCES["lfw"])
-    from sklearn.datasets import fetch_lfw_people
+    from sklearn.datasets import fetch_lfw_people  # why: 1.5 s to import, for one LFW source only
 
     fetch_lfw_people(data_home=str(root), download_if_missing=True, funneled=True)
     return tree

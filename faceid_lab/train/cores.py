@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import torch.distributed as dist
+
 from ..errors import pid_alive
 
 STALE_S = 120.0  # well above one step plus a checkpoint save or a preview, in every profile
@@ -113,6 +115,4 @@ class CoreLock:
 
 def _distributed() -> bool:
     """torchrun's ranks split the machine on purpose: they never wait for each other."""
-    import torch.distributed as dist
-
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1

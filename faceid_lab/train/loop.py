@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from ..runtime import headless, ipython_shell
 from .checkpoint import TrainCheckpoint
@@ -67,8 +68,6 @@ class TrainLog:
         self.start, self.desc, self.progress = start, desc or "training", progress
         self.bar = None
         if progress and not headless():
-            from tqdm.auto import tqdm
-
             self.bar = tqdm(total=steps, initial=start, desc=desc, leave=False)
         # a saved (headless) notebook keeps text, not a live bar: a line at each quarter instead
         self.quarters = progress and self.bar is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from matplotlib.figure import Figure
 from PIL import Image
 
 # matplotlib's tab10, as RGB in 0..255 (PIL drawings and plotly use the same colours)
@@ -46,8 +47,6 @@ class Chart:
 def new_figure(size: tuple[int, int], rows: int = 1, cols: int = 1, sharex: bool = False):
     """A matplotlib Figure of `size` pixels with a rows x cols grid of axes (constrained layout,
     so legends placed outside the axes get their room). Returns (figure, 2-D array of axes)."""
-    from matplotlib.figure import Figure
-
     fig = Figure(figsize=(size[0] / DPI, size[1] / DPI), dpi=DPI, layout="constrained")
     axes = fig.subplots(rows, cols, sharex=sharex, squeeze=False)
     for ax in axes.flat:

@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import io
 
+import ipywidgets as widgets
 import numpy as np
+import plotly.graph_objects as go
 import torch
+from IPython.display import display
+from matplotlib.collections import LineCollection
 from PIL import Image
+from plotly.subplots import make_subplots
 
 from .. import runtime
 from ..clusters import only, umap_layout
@@ -37,8 +42,6 @@ def _segments(a: np.ndarray, b: np.ndarray) -> tuple[list, list]:
 
 
 def _traces(clusters, layout: dict, model: str, step: int, show_legend: bool) -> list:
-    import plotly.graph_objects as go
-
     labels = clusters.labels.numpy()
     real, fake = layout[("real", "", 0)], layout[("synthesized", model, step)]
     xs, ys = _segments(fake, real)
@@ -70,8 +73,6 @@ def cluster_figure(clusters, layout: dict, static: bool | None = None, size: int
                 _draw_panel(axes[r, c], clusters, layout, model, clusters.steps[model][k])
         _panel_legend(axes[0, -1])
         return Chart(fig)
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
 
     fig = make_subplots(rows=1, cols=len(models), subplot_titles=models)
     for c, model in enumerate(models):
@@ -98,8 +99,6 @@ def _draw_panel(ax, clusters, layout: dict, model: str, step: int) -> None:
     """One model at one step on `ax`: real photos (circles), G's faces (crosses) in the person's
     colour, a grey line from each face to the photo it was made from. Every panel of a figure
     shares the same limits (the whole layout's), so panels can be compared by eye."""
-    from matplotlib.collections import LineCollection
-
     real, fake = layout[("real", "", 0)], layout[("synthesized", model, step)]
     every = np.concatenate([v for v in layout.values()])
     lo, hi = every.min(0), every.max(0)
@@ -154,9 +153,6 @@ def cluster_explorer(clusters, layout: dict, size: int = 380, widget: bool | Non
         return hover_faces(clusters)
     if not (runtime.figure_widgets() if widget is None else widget):
         return cluster_figure(clusters, layout, static=False, size=size)
-    import ipywidgets as widgets
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
 
     models = clusters.models
     count = min(len(clusters.steps[m]) for m in models)
@@ -205,8 +201,6 @@ def umap_playground(clusters, model: str, step: int | None = None):
     (the judge's features) on every change. Headless: a note (the notebook shows fixed settings)."""
     if runtime.headless():
         return "(interactive in Jupyter or Colab: sliders for n_neighbors and min_dist)"
-    import ipywidgets as widgets
-    from IPython.display import display
 
     one = only(clusters, model, step)
     step = one.steps[model][0]

@@ -12,6 +12,9 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import plotly.graph_objects as go
+from matplotlib.ticker import FuncFormatter, LogLocator
+from plotly.subplots import make_subplots
 
 from .. import runtime
 from .chart import PALETTE, Chart, legend_outside, new_figure, rgb01
@@ -63,8 +66,6 @@ def line_chart(x: Sequence[float], series: dict[str, Sequence[float]], title: st
 
 
 def _plotly_lines(x, series, groups, title, xlabel, ylabel, log_y, log_x, size):
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
 
     fig = make_subplots(rows=len(groups), cols=1, shared_xaxes=True, vertical_spacing=0.06)
     colour = {k: "rgb({},{},{})".format(*PALETTE[i % len(PALETTE)]) for i, k in enumerate(series)}
@@ -119,8 +120,6 @@ def _static_lines(x, series, groups, title, xlabel, ylabel, log_y, log_x, size) 
 def _plain_log_ticks(axis) -> None:
     """A log axis spanning less than two decades (a loss from 0.7 to 0.2) labelled 0.2, 0.3, ...,
     not 2 x 10^-1: matplotlib's default labels suit many decades, not a loss curve."""
-    from matplotlib.ticker import FuncFormatter, LogLocator
-
     low, high = axis.get_view_interval()
     if low > 0 and high / low < 100:
         plain = FuncFormatter(lambda v, _: f"{v:g}")
@@ -140,8 +139,6 @@ def histogram_chart(groups: dict[str, Sequence[float]], bins: int = 40, title: s
     shares = {k: np.histogram(v, edges)[0] / max(1, len(v)) for k, v in values.items()}
     static = runtime.headless() if static is None else static
     if not static:
-        import plotly.graph_objects as go
-
         centres = (edges[:-1] + edges[1:]) / 2
         fig = go.Figure([go.Bar(x=centres, y=s, name=k, opacity=0.6) for k, s in shares.items()])
         fig.update_layout(barmode="overlay", title=title, xaxis_title=xlabel, yaxis_title="share of pairs",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import plotly.graph_objects as go
 import torch
 
 from .. import runtime
@@ -21,7 +22,7 @@ MAX_NAMED = 16  # people named one by one in a static legend; past that, colour 
 def umap_2d(features: torch.Tensor | np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1,
             metric: str = "cosine", random_state: int = 0) -> np.ndarray:
     """(N, D) features -> (N, 2) UMAP coordinates, reproducible for a fixed random_state."""
-    import umap
+    import umap  # why: 20 s and more to import (numba): only when a UMAP is drawn
 
     x = features.numpy() if isinstance(features, torch.Tensor) else np.asarray(features)
     reducer = umap.UMAP(n_neighbors=min(n_neighbors, len(x) - 1), min_dist=min_dist, metric=metric,
@@ -47,8 +48,6 @@ def scatter_2d(coords: np.ndarray, labels: Sequence, kinds: Sequence[str] | None
     names = list(dict.fromkeys(labels))
     static = runtime.headless() if static is None else static
     if not static:
-        import plotly.graph_objects as go
-
         symbols = {k: s for k, s in zip(dict.fromkeys(kinds), ("circle", "x", "diamond", "square"), strict=False)}
         traces = []
         for n, name in enumerate(names):

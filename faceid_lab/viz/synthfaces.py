@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 
+import ipywidgets as W
 import numpy as np
 import torch
 from PIL import Image
@@ -74,7 +75,6 @@ def explorer(seed: int = 0, resolution: int = 128):
         for k, f in enumerate(frames):
             strip.paste(f, (k * f.width, 0))
         return strip
-    import ipywidgets as W
 
     sliders = {
         "identity": W.IntSlider(value=0, min=0, max=99, description="identity"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from IPython.display import Markdown
+
 
 def report_table(report: dict):
     """A nested report (numbers, and dicts of them at any depth; e.g. evaluate_swap's or
@@ -28,8 +30,6 @@ def report_table(report: dict):
 
 def markdown_table(rows: list[dict], digits: int = 3):
     """A list of flat dicts as a Markdown table (renders in Jupyter, Colab and on GitHub)."""
-    from IPython.display import Markdown
-
     cols = list(dict.fromkeys(k for r in rows for k in r))
     fmt = lambda v: f"{v:.{digits}f}" if isinstance(v, float) else str(v)  # noqa: E731
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
