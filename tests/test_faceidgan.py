@@ -13,7 +13,7 @@ from conftest import PooledPixelJudge as PixelJudge
 from faceid_lab.evaluate import evaluate_faceid_gan
 from faceid_lab.metrics import frechet_distance
 from faceid_lab.models.identity import IdentityNet
-from faceid_lab.toy2d import ToyConfig, pull_table, toy_figure, train_toy
+from faceid_lab.toy2d import pull_table, toy_figure
 from faceid_lab.train.checkpoint import load_checkpoint
 from faceid_lab.train.faceidgan import (
     FaceIdGanConfig,
@@ -25,6 +25,7 @@ from faceid_lab.train.faceidgan import (
     train_faceid_gan,
     two_n_labels,
 )
+from faceid_lab.train.toy2d import ToyConfig, train_toy
 
 
 def test_two_n_labels_put_synthesized_faces_in_their_own_classes():

@@ -8,7 +8,7 @@ import torch
 
 from conftest import PooledPixelJudge as PixelJudge
 from faceid_lab.data import synthetic as S
-from faceid_lab.detection import CScore, Detector, detection_auc, detection_data, detection_report, train_detector
+from faceid_lab.detection import CScore, detection_auc, detection_data, detection_report
 from faceid_lab.frontalize import (
     YAWS,
     beats_in_every_bin,
@@ -21,6 +21,7 @@ from faceid_lab.frontalize import (
     yaw_table,
 )
 from faceid_lab.models.identity import IdentityNet
+from faceid_lab.train.detector import Detector, train_detector
 from faceid_lab.train.faceidgan import FaceIdGanConfig, train_faceid_gan
 
 
