@@ -1,7 +1,8 @@
 """Profiles: what the course trains on each profile, where it keeps it, and how to load it.
 
-One place maps a profile (`ci`, `cpu`, `gpu`) to the budgets of every model, their configs,
-their training data and their checkpoint paths, with two ways in:
+The one home of what trains where: a profile (`ci`, `cpu`, `gpu`) mapped to every model's budget,
+config, training data, world constants (the judge's, the instruments') and checkpoint path, notebook
+01's deepfake (its pair, pretraining and autoencoder) included, with two ways in:
 
     net, history = load("identity", "cpu")          # a finished model: no training code, no data
     net, history = load_identity_net("cpu")         # train-or-load: trains (and resumes) when missing
