@@ -149,6 +149,16 @@ def _render(seed: int, identity: int, nu: S.Nuisance, resolution: int, device: s
     return S.render(S.sample_identities(seed, np.full(len(nu), identity)), nu, resolution, device=device)
 
 
+INSTRUMENT_RESOLUTION = 64  # the judge, P and the instruments read 64 px frames
+
+
+def instrument_view(frames: torch.Tensor) -> torch.Tensor:
+    """Frames (N, 3, F, F) as the judge, P and the instruments read them: area-downsampled to 64 px."""
+    if frames.shape[-1] == INSTRUMENT_RESOLUTION:
+        return frames
+    return F.interpolate(frames.float(), size=(INSTRUMENT_RESOLUTION, INSTRUMENT_RESOLUTION), mode="area")
+
+
 TIGHT_SCALE = 1.3  # the crop: a centred frontal head at 1.3 x the reference framing (hair line to chin)
 
 
@@ -198,16 +208,6 @@ def synthfaces_pair(seed: int = 0, a: int = 2, b: int = 4, frames: int = 800, te
     return DeepfakePair("synthfaces", f"SynthFaces #{a}", f"SynthFaces #{b}", faces_a, faces_b, masks_a, masks_b,
                         frames_a, frames_b, test.image.cpu(), test.mask.cpu(), matrices, truth.image.cpu(),
                         test_nu.pose.float(), {"seed": seed, "a": a, "b": b}, truth_parts, params[0], params[1])
-
-
-INSTRUMENT_RESOLUTION = 64  # the judge, P and the instruments read 64 px frames
-
-
-def instrument_view(frames: torch.Tensor) -> torch.Tensor:
-    """Frames (N, 3, F, F) as the judge, P and the instruments read them: area-downsampled to 64 px."""
-    if frames.shape[-1] == INSTRUMENT_RESOLUTION:
-        return frames
-    return F.interpolate(frames.float(), size=(INSTRUMENT_RESOLUTION, INSTRUMENT_RESOLUTION), mode="area")
 
 
 # ----------------------------------------------------------------------------
@@ -547,17 +547,17 @@ def evaluate_swap(result: SwapResult, pair: DeepfakePair, judge, pose_net=None, 
             "swap": dict(zip(("yaw", "pitch", "roll"), (on_swap - pair.pose_a).abs().mean(0).tolist(), strict=True)),
             "input": dict(zip(("yaw", "pitch", "roll"), (on_input - pair.pose_a).abs().mean(0).tolist(), strict=True))}
     if instruments is not None:
-        out["instruments"] = _instrument_verdict(blended, pair, instruments)
+        out["instruments"] = _instrument_verdict(blended, test_a, pair, instruments)
     return out
 
 
-def _instrument_verdict(blended: torch.Tensor, pair: DeepfakePair, instruments) -> dict:
+def _instrument_verdict(blended: torch.Tensor, test_a: torch.Tensor, pair: DeepfakePair, instruments) -> dict:
     from .instruments import mean_part_iou, part_iou
 
     out: dict = {}
     angles = ("yaw", "pitch", "roll")
     if pair.pose_a is not None:
-        on_swap, on_input = (instruments.read_pose(x)[:, :3] for x in (blended, instrument_view(pair.test_a)))
+        on_swap, on_input = (instruments.read_pose(x)[:, :3] for x in (blended, test_a))
         out["pose_error_deg"] = {
             "swap": dict(zip(angles, (on_swap - pair.pose_a).abs().mean(0).tolist(), strict=True)),
             "input": dict(zip(angles, (on_input - pair.pose_a).abs().mean(0).tolist(), strict=True))}

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .data.align import similarity_transform
 from .models.autoencoder import FaceSwapAutoencoder
 
 
@@ -88,23 +89,11 @@ def blend(frame: torch.Tensor, face: torch.Tensor, mask: torch.Tensor, method: s
 # ----------------------------------------------------------------------------
 
 def similarity_matrices(landmarks: torch.Tensor, template: torch.Tensor) -> torch.Tensor:
-    """(N, K, 2) landmarks in a frame -> (N, 2, 3) least-squares similarity transforms (rotation,
-    uniform scale, shift; Umeyama's closed form, as faceswap's aligner) taking each frame's points
-    to `template` (K, 2), the points' places in the crop. Coordinates are continuous pixels: x = 0
-    at the left edge, pixel i covers [i, i + 1)."""
-    src = landmarks.double()
-    dst = template.double().expand_as(src)
-    mu_s, mu_d = src.mean(1, keepdim=True), dst.mean(1, keepdim=True)
-    s, d = src - mu_s, dst - mu_d                                              # (N, K, 2)
-    cov = d.transpose(1, 2) @ s / src.shape[1]                                 # (N, 2, 2)
-    u, sig, vt = torch.linalg.svd(cov)
-    sign = torch.sign(torch.linalg.det(u @ vt))                                # no reflections
-    flip = torch.stack([torch.ones_like(sign), sign], 1)                       # (N, 2)
-    rot = u @ torch.diag_embed(flip) @ vt
-    scale = (sig * flip).sum(1) / s.pow(2).sum(2).mean(1)                      # (N,)
-    lin = scale[:, None, None] * rot                                           # (N, 2, 2)
-    shift = mu_d.squeeze(1) - (lin @ mu_s.transpose(1, 2)).squeeze(2)          # (N, 2)
-    return torch.cat([lin, shift[..., None]], 2).float()
+    """(N, K, 2) landmarks in a frame -> (N, 2, 3) similarity transforms taking each frame's points
+    to `template` (K, 2), their places in the crop: data.align's Umeyama fit, frame by frame.
+    Coordinates are continuous pixels: x = 0 at the left edge, pixel i covers [i, i + 1)."""
+    dst = template.double().numpy()
+    return torch.from_numpy(np.stack([similarity_transform(p, dst) for p in landmarks.double().numpy()])).float()
 
 
 def _invert(matrices: torch.Tensor) -> torch.Tensor:
