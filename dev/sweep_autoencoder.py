@@ -74,7 +74,12 @@ def show(folder: Path) -> None:
           "| judge closer to B |")
     print("|---" * 11 + "|")
     for path in sorted(folder.glob("*.json")):
-        r = json.loads(path.read_text())
+        try:
+            r = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            continue  # not a finished sweep run
+        if "part_iou_truth" not in r:
+            continue  # another command's output, or a run from before the pretraining
         iou = r["part_iou"]
         bound, pose = r["part_iou_truth"], r["pose_error_p_prime"]
         print(f"| {r['name']} | {r['pair']} | {r['overrides']} | {r['pretrain_seconds']:.0f} | {r['train_seconds']:.0f} | "

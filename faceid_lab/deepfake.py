@@ -76,15 +76,15 @@ def evaluate_swap(result: SwapResult, pair: DeepfakePair, judge, pose_net=None, 
             "swap": dict(zip(("yaw", "pitch", "roll"), (on_swap - pair.pose_a).abs().mean(0).tolist(), strict=True)),
             "input": dict(zip(("yaw", "pitch", "roll"), (on_input - pair.pose_a).abs().mean(0).tolist(), strict=True))}
     if instruments is not None:
-        out["instruments"] = _instrument_verdict(blended, pair, instruments)
+        out["instruments"] = _instrument_verdict(blended, test_a, pair, instruments)
     return out
 
 
-def _instrument_verdict(blended: torch.Tensor, pair: DeepfakePair, instruments) -> dict:
+def _instrument_verdict(blended: torch.Tensor, test_a: torch.Tensor, pair: DeepfakePair, instruments) -> dict:
     out: dict = {}
     angles = ("yaw", "pitch", "roll")
     if pair.pose_a is not None:
-        on_swap, on_input = (instruments.read_pose(x)[:, :3] for x in (blended, instrument_view(pair.test_a)))
+        on_swap, on_input = (instruments.read_pose(x)[:, :3] for x in (blended, test_a))
         out["pose_error_deg"] = {
             "swap": dict(zip(angles, (on_swap - pair.pose_a).abs().mean(0).tolist(), strict=True)),
             "input": dict(zip(angles, (on_input - pair.pose_a).abs().mean(0).tolist(), strict=True))}

@@ -27,7 +27,7 @@ def hidden_landmarks(yaw):
     return [name for name, seen in zip(S.LANDMARK_NAMES, r.visible[0].tolist(), strict=True) if not seen]
 
 
-# 01_deepfake_autoencoder, cell 7
+# 01_deepfake_autoencoder, cell 9
 def warp_input(images, strength, generator):
     """images (B, C, H, W) bent by a smooth random field: the network's input."""
     b, _, h, w = images.shape
@@ -38,7 +38,7 @@ def warp_input(images, strength, generator):
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
 
-# 01_deepfake_autoencoder, cell 14
+# 01_deepfake_autoencoder, cell 16
 def shared_forward(model, faces_a, faces_b):
     """(A rebuilt by decoder A, B rebuilt by decoder B), both through the one encoder."""
     rebuilt_a, _ = model.decoders["A"](model.encoder(faces_a))
@@ -46,10 +46,10 @@ def shared_forward(model, faces_a, faces_b):
     return rebuilt_a, rebuilt_b
 
 
-# 01_deepfake_autoencoder, cell 19
+# 01_deepfake_autoencoder, cell 21
 @torch.no_grad()
 def swap_and_paste(model, frames, frame_masks):
-    """A's frames (M, 3, R, R) with B's face pasted where either head is."""
+    """A's crops (M, 3, R, R) with B's face pasted where either head is."""
     face_b, mask_b = model.decoders["B"](model.encoder(frames))
     m = torch.maximum(mask_b, frame_masks)
     return m * face_b + (1 - m) * frames

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .data.align import similarity_transform
 from .models.autoencoder import FaceSwapAutoencoder
 
 
@@ -90,23 +91,11 @@ def blend(frame: torch.Tensor, face: torch.Tensor, mask: torch.Tensor, method: s
 # ----------------------------------------------------------------------------
 
 def similarity_matrices(landmarks: torch.Tensor, template: torch.Tensor) -> torch.Tensor:
-    """(N, K, 2) landmarks in a frame -> (N, 2, 3) least-squares similarity transforms (rotation,
-    uniform scale, shift; Umeyama's closed form, as faceswap's aligner) taking each frame's points
-    to `template` (K, 2), the points' places in the crop. Coordinates are continuous pixels: x = 0
-    at the left edge, pixel i covers [i, i + 1)."""
-    src = landmarks.double()
-    dst = template.double().expand_as(src)
-    mu_s, mu_d = src.mean(1, keepdim=True), dst.mean(1, keepdim=True)
-    s, d = src - mu_s, dst - mu_d                                              # (N, K, 2)
-    cov = d.transpose(1, 2) @ s / src.shape[1]                                 # (N, 2, 2)
-    u, sig, vt = torch.linalg.svd(cov)
-    sign = torch.sign(torch.linalg.det(u @ vt))                                # no reflections
-    flip = torch.stack([torch.ones_like(sign), sign], 1)                       # (N, 2)
-    rot = u @ torch.diag_embed(flip) @ vt
-    scale = (sig * flip).sum(1) / s.pow(2).sum(2).mean(1)                      # (N,)
-    lin = scale[:, None, None] * rot                                           # (N, 2, 2)
-    shift = mu_d.squeeze(1) - (lin @ mu_s.transpose(1, 2)).squeeze(2)          # (N, 2)
-    return torch.cat([lin, shift[..., None]], 2).float()
+    """(N, K, 2) landmarks in a frame -> (N, 2, 3) similarity transforms taking each frame's points
+    to `template` (K, 2), their places in the crop: data.align's Umeyama fit, frame by frame.
+    Coordinates are continuous pixels: x = 0 at the left edge, pixel i covers [i, i + 1)."""
+    dst = template.double().numpy()
+    return torch.from_numpy(np.stack([similarity_transform(p, dst) for p in landmarks.double().numpy()])).float()
 
 
 def _invert(matrices: torch.Tensor) -> torch.Tensor:
@@ -149,22 +138,32 @@ class SwapResult:
     crops: torch.Tensor | None = None  # (M, 3, R, R) B's decoder output on A's aligned crops
 
 
+def crop_window(size: int, ramp: float = 0.15) -> torch.Tensor:
+    """(1, 1, size, size): 1 inside the crop, falling smoothly to 0 over the outer `ramp` of each side."""
+    centres = torch.arange(size, dtype=torch.float32) + 0.5
+    edge = (torch.minimum(centres, size - centres) / (ramp * size)).clamp(0, 1)
+    edge = edge * edge * (3 - 2 * edge)                                           # smoothstep
+    return (edge[:, None] * edge[None, :])[None, None]
+
+
 def swap_frames(model: FaceSwapAutoencoder, frames: torch.Tensor, frame_masks: torch.Tensor | None,
                 matrices: torch.Tensor, to: str = "B", method: str = "poisson", colour: bool = True,
                 whole_crop: bool = False) -> SwapResult:
     """Extract, swap, convert: crop every frame (M, 3, F, F) in [0, 1] by its transform (M, 2, 3),
     swap the crop to person `to`, warp the swapped crop and its mask back into the frame and blend.
     The blend mask is the union of the decoder's mask (the new head) and `frame_masks` (the old
-    head) where the crop reaches, so that neither person's outline is left behind where it can be
-    avoided. whole_crop: paste the decoder's whole square, background included (no mask)."""
+    head), so that neither person's outline is left behind where it can be avoided, faded out towards
+    the crop's edge (crop_window). whole_crop: paste the decoder's whole square, background included
+    (the window alone)."""
     crops = crop_faces(frames, matrices, model.resolution)
     swapped, decoder_masks = swap(model, crops, to)
-    reach = torch.ones_like(decoder_masks)
-    back = paste_faces(torch.cat([swapped, decoder_masks, reach], 1), matrices, frames.shape[-1])
-    face, pasted_mask, reach = back[:, :3], back[:, 3:4], (back[:, 4:5] > 0.999).float()
+    window = crop_window(model.resolution).expand_as(decoder_masks)
+    back = paste_faces(torch.cat([swapped, decoder_masks, window], 1), matrices, frames.shape[-1])
+    face, pasted_mask, window = back[:, :3], back[:, 3:4], back[:, 4:5]
     if whole_crop:
-        masks = reach
-    else:
-        masks = pasted_mask if frame_masks is None else torch.maximum(pasted_mask, frame_masks.float() * reach)
+        masks = window
+    else:  # the crop's edge fades out, so that no seam is left where the crop ends inside a head
+        masks = pasted_mask if frame_masks is None else torch.maximum(pasted_mask, frame_masks.float())
+        masks = masks * window
     blended = torch.stack([blend(frames[i], face[i], masks[i], method, colour) for i in range(len(frames))])
     return SwapResult(face, masks, blended, swapped)

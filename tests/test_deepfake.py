@@ -102,8 +102,11 @@ def test_swap_frames_changes_only_the_masked_region(pair):
     result = swap.swap_frames(model, pair.test_a, None, pair.test_matrices_a, method="alpha", colour=False)
     from faceid_lab.swap import paste_faces
 
+    window = swap.crop_window(32)  # 1 inside the crop, fading to 0 at its edge
+    assert window[0, 0, 16, 16] == 1 and window[0, 0, 0, 0] < 0.01 and window[0, 0, 0, 16] < 0.05
     square = paste_faces(torch.ones(6, 1, 32, 32), pair.test_matrices_a, 64)  # the crop's footprint in the frame
-    assert torch.allclose(result.masks, square) and result.crops.shape == (6, 3, 32, 32)
+    faded = paste_faces(window.expand(6, 1, 32, 32), pair.test_matrices_a, 64)
+    assert torch.allclose(result.masks, square * faded) and result.crops.shape == (6, 3, 32, 32)
     assert 0.1 < (square > 0.5).float().mean() < 0.9
     model = FaceSwapAutoencoder(0.0625, 32, mask=True).eval()
     with torch.no_grad():
@@ -139,7 +142,7 @@ def test_a_pair_starts_from_the_pretraining(tmp_path, monkeypatch):
 
     monkeypatch.setenv("FACEID_LAB_HOME", str(tmp_path))
     budget = {"frames": 6, "test_frames": 2, "frame_resolution": 32, "resolution": 16, "width": 0.0625, "batch": 2,
-              "steps": 1, "lr": 1e-3, "warp": 0.03, "pretrain": {"people": 1, "frames": 3, "steps": 2}}
+              "steps": 1, "lr": 1e-3, "warp": 0.03, "pretrain": {"people": 1, "frames": 3, "steps": 25}}
     pre = profiles.pretraining(budget)
     side_a, side_b = pre.sides()
     assert not {pairs.SYNTH_A, pairs.SYNTH_B, 7} & set(side_a + side_b) and not set(side_a) & set(side_b)
@@ -152,7 +155,7 @@ def test_a_pair_starts_from_the_pretraining(tmp_path, monkeypatch):
     scratch, _, plain = profiles.train_pair_or_load(pair, budget, pretrain=False)
     assert plain.init == "" and profiles.config_key(plain) != profiles.config_key(cfg)
     far = max((p - q).abs().max().item() for p, q in zip(scratch.parameters(), base.parameters(), strict=True))
-    assert far > 10 * budget["lr"]
+    assert far > 5 * budget["lr"]  # one step from random weights is 25 steps away from the pretraining
     with pytest.raises(ValueError, match="names a pretraining"):
         train_autoencoder(pair.faces_a, pair.faces_b, AutoencoderConfig(width=0.0625, resolution=16, steps=1,
                                                                         init="x"))

@@ -160,7 +160,6 @@ def faceidgan(a: argparse.Namespace) -> int:
             out.append({"classifier": classifier, "symmetric": symmetric, "seed": seed,
                         "profile": a.profile, "steps": players.cfg.steps,
                         "train_seconds": round(history.get("seconds", 0.0), 1),
-                        "pretrain_seconds": round(history.get("pretrain_seconds", 0.0), 1),
                         "final": last, "checkpoint": str(players.checkpoint), "processes": dist.world})
     if dist.main:  # rank 0 speaks for a torchrun launch
         print(json.dumps(out if len(out) > 1 else out[0], indent=1))
