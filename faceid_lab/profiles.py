@@ -32,7 +32,7 @@ from .train.checkpoint import CheckpointError, checkpoint_finished, config_finge
 from .train.classifier import ClassifierConfig, build_classifier, train_classifier
 from .train.distributed import SINGLE, Dist, barrier
 from .train.faceidgan import FaceIdGanConfig, Players, build_players, stored_config, train_faceid_gan, variant_name
-from .train.gan import GanConfig, GanData, make_gan_data, train_pose_gan
+from .train.gan import GanConfig, GanData, make_gan_data, stored_gan_config, train_pose_gan
 from .train.instruments import InstrumentConfig, build, render_world, train_instrument
 from .train.pose import PoseConfig, pose_targets, train_pose
 
@@ -359,7 +359,7 @@ def train_pose_gan_or_load(data: GanData, pose_net: PoseNet, cfg: GanConfig, pro
                            **kwargs):
     """train_pose_gan with its checkpoint at FACEID_LAB_HOME/checkpoints/<name>_<profile>_<config>.pt:
     a finished run is loaded, an unfinished one resumes, another config is another run."""
-    spec = {**asdict(cfg), "people": int(data.target_labels.max()) + 1, "targets": len(data.targets)}
+    spec = {**stored_gan_config(cfg), "people": int(data.target_labels.max()) + 1, "targets": len(data.targets)}
     path = runtime.path("checkpoints", f"{name}_{profile}_{config_fingerprint(spec)[:10]}.pt")
     return train_pose_gan(data, pose_net, cfg, checkpoint=path, **kwargs)
 

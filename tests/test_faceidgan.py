@@ -222,3 +222,16 @@ def test_two_n_probe_trains_a_2n_classifier_on_a_frozen_g(tiny):
     assert np.isnan(rows["N-class C"]["G's faces called synthesized i"])
     assert 0 <= rows["2N-class C"]["G's faces called synthesized i"] <= 1
     assert all(torch.equal(a, b) for a, b in zip(G_before, p.G.state_dict().values(), strict=True))  # G frozen
+
+
+def test_the_pose_guided_g_trains_resumes_and_follows_its_guide(tiny, tmp_path):
+    identity_net, pose_net, data = tiny
+    cfg = _cfg("2n", guided=True)
+    path = tmp_path / "guided.pt"
+    p, hist = train_faceid_gan(data, identity_net, pose_net, cfg, checkpoint=path, log_every=3)
+    assert p.G.guided and np.isfinite(hist["l1"]).all()
+    again, _ = train_faceid_gan(data, identity_net, pose_net, cfg, checkpoint=path)  # the finished file loads
+    for (k, v), w in zip(p.G.state_dict().items(), again.G.state_dict().values(), strict=True):
+        assert torch.equal(v, w), k
+    with pytest.raises(Exception, match="guided|config"):  # the vector G's config refuses the guided file
+        train_faceid_gan(data, identity_net, pose_net, _cfg("2n"), checkpoint=path)

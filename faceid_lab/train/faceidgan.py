@@ -41,6 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data.synthetic import PART_NAMES
+from ..data.template import expand_guides, pose_guides
 from ..errors import check_training_config
 from ..images import to_float
 from ..metrics import gaussian_blurred
@@ -104,6 +105,9 @@ class FaceIdGanConfig:
     # with pixel-level patterns is noise to a person. soften: sigma (pixels) of the Gaussian blur on
     # every face C sees (its update, f_id, G's identity loss) and on G's output before P reads it.
     soften: float = 1.0
+    # The pose-guided G (#35): G also sees f_pose as a picture, the template person rendered at that
+    # pose (data.template), at every block. False: the vector-only G, f_pose as 7 numbers.
+    guided: bool = False
     # Measured in #19 and dropped (off in every default, gone from the step): an identity anchor on the
     # studio photo, a warm-up of D's, P's and C's terms, an edge term, and P's error in one angular unit.
 
@@ -122,7 +126,7 @@ class FaceIdGanConfig:
 # stored config (and so of the checkpoint's name), so every earlier checkpoint keeps its name and loads.
 # The levers dropped after #19 (id_anchor, warmup, edge_weight, angle_scale) were left out of every
 # checkpoint at their off values, so the checkpoints trained with them off keep their names too.
-BEFORE_FIELD = {"feature_weight": 1.0, "soften": 0.0}
+BEFORE_FIELD = {"feature_weight": 1.0, "soften": 0.0, "guided": False}
 FEATURE_PARTS = ("nose", "eye", "brow", "lips", "mouth")
 
 
@@ -258,7 +262,7 @@ def imprint_head(C: IdentityNet, images: torch.Tensor, labels: torch.Tensor, num
 def build_players(cfg: FaceIdGanConfig, identity_net: IdentityNet, pose_net: PoseNet, num_identities: int,
                   device: torch.device, data: GanData | None = None) -> Players:
     torch.manual_seed(cfg.seed)
-    G = Generator(cfg.width, cfg.resolution, cfg.z_dim, pose_gain=cfg.pose_gain).to(device)
+    G = Generator(cfg.width, cfg.resolution, cfg.z_dim, pose_gain=cfg.pose_gain, guided=cfg.guided).to(device)
     D = BeganDiscriminator(cfg.width, cfg.resolution).to(device)
     C = None
     if cfg.classifier != "none":
@@ -284,11 +288,13 @@ LOG_KEYS = ("r_real", "r_fake", "k", "M", "pose", "l1", "id", "c_loss", "c_foole
 
 def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
                     labels: torch.Tensor, f_pose: torch.Tensor, z: torch.Tensor, synth_weight: float,
-                    autocast, scaler, pixel_weight: torch.Tensor | None = None) -> torch.Tensor:
+                    autocast, scaler, pixel_weight: torch.Tensor | None = None,
+                    guide: torch.Tensor | None = None) -> torch.Tensor:
     """One step of the three-player game on a batch: sources (B, 3, R, R) wild photos that give
     f_id; real (B, 3, R, R) the studio photos of the same people (the targets); labels (B,)
     person indices; f_pose (B, 7) the targets' poses / POSE_SCALE; z (B, z_dim); pixel_weight
-    (B, 1, R, R) or None: the weight of each pixel in G's L1 to the studio photo (pixel_weights).
+    (B, 1, R, R) or None: the weight of each pixel in G's L1 to the studio photo (pixel_weights);
+    guide (B, 8, R, R) or None: the pose-guided G's picture of f_pose (drawn by G itself if None).
     Updates D, then C, then G, then k. Returns the step's LOG_KEYS values (on the device).
     Each player's update is one forward and one backward of its (DDP-wrapped) module."""
     cfg, B = p.cfg, len(labels)
@@ -299,7 +305,7 @@ def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
         with torch.no_grad():
             f_id = p.id_encoder.features(seen_sources)                        # (B, 256), as Players.f_id
         with autocast:
-            fake = p.train_G(f_id, f_pose, z)                                 # (B, 3, R, R)
+            fake = p.train_G(f_id, f_pose, z, guide)                          # (B, 3, R, R)
         seen_fake = p.c_sees(fake)
     # D: rebuild real faces well, fakes badly (weighted by k)
     with phase("D update"):
@@ -394,6 +400,8 @@ def train_faceid_gan(data: GanData, identity_net: IdentityNet, pose_net: PoseNet
     p.G.train()
     p.D.train()
     all_sources, all_targets = resident(data.sources, device), resident(data.targets, device)
+    # the pose-guided G's guides: the template at each target's f_pose, rendered once (P is frozen)
+    guides = pose_guides(data.f_pose * POSE_SCALE, cfg.resolution) if cfg.guided else None
     for step in range(start, cfg.steps):
         # the global batch of step s (a pure function of the seed and s), then this rank's rows
         idx = batch_indices(step, len(data.targets), cfg.batch, cfg.seed)
@@ -410,8 +418,9 @@ def train_faceid_gan(data: GanData, identity_net: IdentityNet, pose_net: PoseNet
             if data.target_parts is None:
                 raise ValueError("feature_weight needs the targets' part maps (GanData.target_parts)")
             weight = pixel_weights(data.target_parts[idx[rows]].to(device), cfg.feature_weight)
+        guide = None if guides is None else expand_guides(guides[idx[rows]].to(device))
         values = faceid_gan_step(p, sources, real, labels[rows].to(device), data.f_pose[idx][rows].to(device), z,
-                                 synth_weight_at(step, cfg), autocast, scaler, weight)
+                                 synth_weight_at(step, cfg), autocast, scaler, weight, guide)
         log.step(step + 1, values, p.G)
         if p.checkpoint is not None and dist.main and (step + 1) in snapshot_steps(cfg):
             save_snapshot(p, step + 1)

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from ..data import synthetic as S
+from ..data.template import expand_guides, pose_guides
 from ..errors import check_training_config
 from ..images import to_float
 from ..models import run_batched
@@ -49,9 +50,16 @@ class GanConfig:
     pose_weight: float = 0.3    # P's error on G's output (poses divided by POSE_SCALE)
     recon_weight: float = 1.0   # L1 to the studio photo of the same person in the target pose
     seed: int = 0
+    guided: bool = False        # the pose-guided G (#35): f_pose also as the template's picture
 
     def __post_init__(self):
         check_training_config(self)
+
+
+def stored_gan_config(cfg: GanConfig) -> dict:
+    """The config as checkpoints record it: `guided` left out while off, so the vector G's
+    checkpoints from before it existed keep their names and load."""
+    return {k: v for k, v in asdict(cfg).items() if not (k == "guided" and not v)}
 
 
 @dataclass
@@ -149,7 +157,7 @@ class PoseGan:
 
 def build_pose_gan(cfg: GanConfig, pose_net: PoseNet, device: torch.device) -> PoseGan:
     torch.manual_seed(cfg.seed)
-    G = Generator(cfg.width, cfg.resolution, cfg.z_dim).to(device)
+    G = Generator(cfg.width, cfg.resolution, cfg.z_dim, guided=cfg.guided).to(device)
     D = BeganDiscriminator(cfg.width, cfg.resolution).to(device)
     balance = BeganBalance().to(device)
     adam = dict(lr=cfg.lr, betas=(0.5, 0.999))
@@ -162,13 +170,14 @@ GAN_LOG_KEYS = ("r_real", "r_fake", "k", "M", "pose", "l1")
 
 
 def pose_gan_step(p: PoseGan, cfg: GanConfig, real: torch.Tensor, f_id: torch.Tensor, f_pose: torch.Tensor,
-                  z: torch.Tensor, autocast, scaler) -> torch.Tensor:
+                  z: torch.Tensor, autocast, scaler, guide: torch.Tensor | None = None) -> torch.Tensor:
     """One step of the two-player game on a batch: real (B, 3, R, R) studio photos in [0, 1],
-    f_id (B, 256), f_pose (B, 7) the targets' poses / POSE_SCALE, z (B, z_dim). Updates D, then G,
-    then k. Returns the step's GAN_LOG_KEYS values (on the device)."""
+    f_id (B, 256), f_pose (B, 7) the targets' poses / POSE_SCALE, z (B, z_dim), guide (B, 8, R, R)
+    the pose-guided G's picture of f_pose or None (G draws it). Updates D, then G, then k.
+    Returns the step's GAN_LOG_KEYS values (on the device)."""
     # D: rebuild real faces well, fakes badly (weighted by k)
     with autocast:
-        fake = p.G(f_id, f_pose, z)                                       # (B, 3, R, R)
+        fake = p.G(f_id, f_pose, z, guide)                                # (B, 3, R, R)
         r_real = p.D.recon_error(real).float().mean()
         r_fake_d = p.D.recon_error(fake.detach()).float().mean()
     update(r_real - p.balance.k * r_fake_d, p.opt_d, scaler, last=False)
@@ -192,7 +201,7 @@ def train_pose_gan(data: GanData, pose_net: PoseNet, cfg: GanConfig, checkpoint:
     device = torch.device(device)
     p = build_pose_gan(cfg, pose_net, device)
     autocast, scaler = amp_context(device)
-    ckpt, start, history = resume_run(checkpoint, "pose-guided-gan", asdict(cfg),
+    ckpt, start, history = resume_run(checkpoint, "pose-guided-gan", stored_gan_config(cfg),
                                       {"G": p.G, "D": p.D, "balance": p.balance},
                                       {"opt_g": p.opt_g, "opt_d": p.opt_d},
                                       {"step": [], **{k: [] for k in GAN_LOG_KEYS}, "seconds": 0.0}, scaler,
@@ -203,6 +212,7 @@ def train_pose_gan(data: GanData, pose_net: PoseNet, cfg: GanConfig, checkpoint:
                    device)
     p.G.train()
     p.D.train()
+    guides = pose_guides(data.f_pose * POSE_SCALE, cfg.resolution) if cfg.guided else None  # once: P is frozen
     for step in range(start, cfg.steps):
         idx = batch_indices(step, len(data.targets), cfg.batch, cfg.seed)
         gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
@@ -210,8 +220,9 @@ def train_pose_gan(data: GanData, pose_net: PoseNet, cfg: GanConfig, checkpoint:
         src = data.target_labels[idx] * data.per_identity + pick          # a wild photo of the same person
         real = to_float(data.targets[idx], device)                        # (B, 3, R, R) studio photo
         z = torch.randn(len(idx), cfg.z_dim, generator=gen).to(device)
+        guide = None if guides is None else expand_guides(guides[idx].to(device))
         values = pose_gan_step(p, cfg, real, data.f_id[src].to(device), data.f_pose[idx].to(device), z,
-                               autocast, scaler)
+                               autocast, scaler, guide)
         log.step(step + 1, values, p.G)
     return p.G.eval(), p.D.eval(), log.finish()
 
