@@ -57,9 +57,10 @@ def _one_step(tiny_gan_world, monkeypatch, classifier: str, symmetric: bool, **l
 
 
 @torch.no_grad()
-def _by_hand(p, before, batch, classifier: str, symmetric: bool, soften: float = 0.0) -> dict[str, float]:
+def _by_hand(p, before, batch, classifier: str, symmetric: bool, soften: float = 0.0,
+             adv_weight: float = 1.0) -> dict[str, float]:
     """The three losses of the paper's game, written out from the players, with the lever against
-    adversarial texture: C and P see faces blurred by `soften`."""
+    adversarial texture (C and P see faces blurred by `soften`) and D's weight in G's loss."""
     sources, real, labels, f_pose, z = batch
     n = p.num_identities
 
@@ -83,7 +84,7 @@ def _by_hand(p, before, batch, classifier: str, symmetric: bool, soften: float =
         out["C"] = (F.cross_entropy(logits[:8], torch.cat([labels, labels]))
                     + weight * F.cross_entropy(logits[8:], fake_labels)).item()
     # G: fool the updated D, show P the target pose, match the studio photo, keep the person for C
-    played = p.D.recon_error(fake).mean()
+    played = adv_weight * p.D.recon_error(fake).mean()
     played = played + 0.7 * (p.pose_net(seen(fake)) / p.pose_scale - f_pose).abs().mean()
     if p.C is not None:
         f_anchor = f_id if symmetric else p.C(seen(sources))
@@ -105,7 +106,7 @@ def test_each_player_minimises_the_papers_loss(tiny_gan_world, monkeypatch, clas
     assert logged["k"] == pytest.approx(K + 0.001 * (gamma * logged["r_real"] - logged["r_fake"]))  # k moves
 
 
-@pytest.mark.parametrize("levers", [dict(soften=1.0), dict(soften=0.8)])
+@pytest.mark.parametrize("levers", [dict(soften=1.0), dict(soften=0.8), dict(adv_weight=0.25)])
 def test_the_levers_against_texture_enter_the_losses_as_written(tiny_gan_world, monkeypatch, levers):
     p, before, batch, losses, _ = _one_step(tiny_gan_world, monkeypatch, "2n", True, **levers)
     want = _by_hand(p, before, batch, "2n", True, **levers)
@@ -134,9 +135,9 @@ def test_the_loop_follows_cs_synthesized_weight_schedule(tiny_gan_world, monkeyp
     seen = []
     step = game.faceid_gan_step
 
-    def spy(p, sources, real, labels, f_pose, z, synth_weight, autocast, scaler, pixel_weight=None):
+    def spy(p, sources, real, labels, f_pose, z, synth_weight, autocast, scaler, pixel_weight=None, guide=None):
         seen.append(synth_weight)
-        return step(p, sources, real, labels, f_pose, z, synth_weight, autocast, scaler, pixel_weight)
+        return step(p, sources, real, labels, f_pose, z, synth_weight, autocast, scaler, pixel_weight, guide)
 
     monkeypatch.setattr(game, "faceid_gan_step", spy)
     train_faceid_gan(data, identity_net, pose_net, cfg)

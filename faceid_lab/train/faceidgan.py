@@ -108,6 +108,9 @@ class FaceIdGanConfig:
     # The pose-guided G (#35): G also sees f_pose as a picture, the template person rendered at that
     # pose (data.template), at every block. False: the vector-only G, f_pose as 7 numbers.
     guided: bool = False
+    # The weight of D's term, R(G(...)), in G's loss. BEGAN's D is an autoencoder: while k stays near 0
+    # it learns to rebuild every face, and a smooth face is the easiest to rebuild (#35 measures it).
+    adv_weight: float = 1.0
     # Measured in #19 and dropped (off in every default, gone from the step): an identity anchor on the
     # studio photo, a warm-up of D's, P's and C's terms, an edge term, and P's error in one angular unit.
 
@@ -126,7 +129,7 @@ class FaceIdGanConfig:
 # stored config (and so of the checkpoint's name), so every earlier checkpoint keeps its name and loads.
 # The levers dropped after #19 (id_anchor, warmup, edge_weight, angle_scale) were left out of every
 # checkpoint at their off values, so the checkpoints trained with them off keep their names too.
-BEFORE_FIELD = {"feature_weight": 1.0, "soften": 0.0, "guided": False}
+BEFORE_FIELD = {"feature_weight": 1.0, "soften": 0.0, "guided": False, "adv_weight": 1.0}
 FEATURE_PARTS = ("nose", "eye", "brow", "lips", "mouth")
 
 
@@ -347,7 +350,8 @@ def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
                 id_err = identity_loss(f_anchor.float(), p.C(seen_fake).float())
         l1 = (fake.float() - real).abs()                                         # (B, 3, R, R)
         l1 = (l1 * pixel_weight).mean() if pixel_weight is not None else l1.mean()
-        loss_g = cfg.recon_weight * l1 + (r_fake + cfg.pose_weight * pose_err + cfg.id_weight * id_err)
+        adv = r_fake if cfg.adv_weight == 1.0 else cfg.adv_weight * r_fake  # 1.0: the paper's sum, bit for bit
+        loss_g = cfg.recon_weight * l1 + (adv + cfg.pose_weight * pose_err + cfg.id_weight * id_err)
         update(loss_g, p.opt_g, scaler)  # the step's last update: the scaler moves after it
         for m in judges:
             m.requires_grad_(True)
