@@ -11,7 +11,7 @@ batch norm, "FiLM"), so that who and how reach every resolution:
       -> up x2, conv3, BN, FiLM(c), LReLU x4:  (B, 8w, R/8) (B, 4w, R/4) (B, 2w, R/2) (B, w, R)
       -> conv3 + sigmoid: face (B, 3, R, R) in [0, 1]
 
-The pose-guided G (guide_channels > 0, #35) also sees f_pose as a picture: the template person
+The pose-guided G (guided=True, #35) also sees f_pose as a picture: the template person
 drawn at that pose (data.template, 8 channels: 7 parts and the shading), area-resized and
 concatenated to the features at the input of every block and again before the last conv
 (pix2pix's skip inputs), so that where the eyes go is given, not learnt from 7 numbers:
