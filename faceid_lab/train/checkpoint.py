@@ -27,6 +27,7 @@ import signal
 import time
 import zipfile
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,12 @@ def config_fingerprint(config: dict) -> str:
     """A short hash of a JSON-able config: a checkpoint only resumes under the same one."""
     text = json.dumps(config, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def stored_fields(cfg: Any, before: dict) -> dict:
+    """A config dataclass as checkpoints record (and name) it: asdict(cfg) without each field of `before`
+    that holds the value every checkpoint trained before the field existed had, so those keep their names."""
+    return {k: v for k, v in asdict(cfg).items() if not (k in before and v == before[k])}
 
 
 def rng_state() -> dict:

@@ -33,7 +33,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -49,7 +49,7 @@ from ..models import run_batched
 from ..models.gan import BeganDiscriminator, Generator
 from ..models.identity import IdentityNet
 from ..models.pose import POSE_SCALE, PoseNet
-from .checkpoint import CheckpointError, atomic_save, load_state, safe_load
+from .checkpoint import CheckpointError, atomic_save, load_state, safe_load, stored_fields
 from .classifier import batch_indices
 from .distributed import SINGLE, Dist, mean_across, wrap
 from .gan import BeganBalance, GanData
@@ -136,7 +136,7 @@ FEATURE_PARTS = ("nose", "eye", "brow", "lips", "mouth")
 def stored_config(cfg: FaceIdGanConfig) -> dict:
     """The config as checkpoints record it (and fingerprint it): BEFORE_FIELD's fields left out at their
     value from before they existed."""
-    return {k: v for k, v in asdict(cfg).items() if not (k in BEFORE_FIELD and v == BEFORE_FIELD[k])}
+    return stored_fields(cfg, BEFORE_FIELD)
 
 
 def pixel_weights(parts: torch.Tensor, feature_weight: float) -> torch.Tensor:
@@ -350,8 +350,7 @@ def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
                 id_err = identity_loss(f_anchor.float(), p.C(seen_fake).float())
         l1 = (fake.float() - real).abs()                                         # (B, 3, R, R)
         l1 = (l1 * pixel_weight).mean() if pixel_weight is not None else l1.mean()
-        adv = r_fake if cfg.adv_weight == 1.0 else cfg.adv_weight * r_fake  # 1.0: the paper's sum, bit for bit
-        loss_g = cfg.recon_weight * l1 + (adv + cfg.pose_weight * pose_err + cfg.id_weight * id_err)
+        loss_g = cfg.recon_weight * l1 + (cfg.adv_weight * r_fake + cfg.pose_weight * pose_err + cfg.id_weight * id_err)
         update(loss_g, p.opt_g, scaler)  # the step's last update: the scaler moves after it
         for m in judges:
             m.requires_grad_(True)

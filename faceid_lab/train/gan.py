@@ -14,7 +14,7 @@ with resume (k and the RNG streams included); AMP on CUDA.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ from ..images import to_float
 from ..models import run_batched
 from ..models.gan import BeganDiscriminator, Generator
 from ..models.pose import POSE_SCALE, PoseNet
+from .checkpoint import stored_fields
 from .classifier import batch_indices
 from .loop import TrainLog, amp_context, resume_run, update
 
@@ -56,10 +57,12 @@ class GanConfig:
         check_training_config(self)
 
 
+GAN_BEFORE_FIELD = {"guided": False}  # fields added after checkpoints were shared, at their old value
+
+
 def stored_gan_config(cfg: GanConfig) -> dict:
-    """The config as checkpoints record it: `guided` left out while off, so the vector G's
-    checkpoints from before it existed keep their names and load."""
-    return {k: v for k, v in asdict(cfg).items() if not (k == "guided" and not v)}
+    """The config as checkpoints record it: GAN_BEFORE_FIELD's fields left out at their old value."""
+    return stored_fields(cfg, GAN_BEFORE_FIELD)
 
 
 @dataclass
