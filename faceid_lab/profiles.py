@@ -124,8 +124,8 @@ POSE_RESOLUTION = 64
 # test_identities: unseen people for the judge (2 photos each).
 FACEIDGAN_BUDGETS = {
     "ci": dict(identities=8, sources=2, targets=4, width=8, batch=8, steps=20, test_identities=6),
-    # cpu: 2400 steps of batch 16 at about 44 img/s on 2 cores (#19, soften 1.0): under 15 minutes
-    "cpu": dict(identities=2000, sources=2, targets=4, width=16, batch=16, steps=2400, test_identities=100),
+    # cpu: 1200 steps of batch 16, the pose-guided G (#35): 7 to 8 minutes a variant on 2 cores
+    "cpu": dict(identities=2000, sources=2, targets=4, width=16, batch=16, steps=1200, test_identities=100),
     "gpu": dict(identities=5000, sources=4, targets=8, width=64, batch=128, steps=20000, test_identities=200),
 }
 

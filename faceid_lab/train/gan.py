@@ -48,16 +48,21 @@ class GanConfig:
     # the whole cpu run (D never pushed a fake away); 0.75 is FaceID-GAN's value (#19)
     gamma: float = 0.75
     lambda_k: float = 0.001     # how fast the balance k follows
-    pose_weight: float = 0.3    # P's error on G's output (poses divided by POSE_SCALE)
+    # P's error on G's output (poses divided by POSE_SCALE). Off: the guided G takes the pose from the
+    # template's picture, and P's term at 0.1 turned its faces into stripes (#35, yaw error 3.1 -> 12.2)
+    pose_weight: float = 0.0
     recon_weight: float = 1.0   # L1 to the studio photo of the same person in the target pose
     seed: int = 0
-    guided: bool = False        # the pose-guided G (#35): f_pose also as the template's picture
+    guided: bool = True         # the pose-guided G (#35): f_pose also as the template's picture
+    # the weight of D's term R(G(...)) in G's loss: at 1.0 D's autoencoder pulls G towards smooth faces (#35)
+    adv_weight: float = 0.1
 
     def __post_init__(self):
         check_training_config(self)
 
 
-GAN_BEFORE_FIELD = {"guided": False}  # fields added after checkpoints were shared, at their old value
+# fields added after checkpoints were shared, at their old value
+GAN_BEFORE_FIELD = {"guided": False, "adv_weight": 1.0}
 
 
 def stored_gan_config(cfg: GanConfig) -> dict:
@@ -189,7 +194,7 @@ def pose_gan_step(p: PoseGan, cfg: GanConfig, real: torch.Tensor, f_id: torch.Te
         r_fake = p.D.recon_error(fake).float().mean()
         pose_err = ((p.pose_net(fake.float()) / p.pose_scale) - f_pose).abs().mean()
     l1 = (fake.float() - real).abs().mean()
-    update(r_fake + cfg.pose_weight * pose_err + cfg.recon_weight * l1, p.opt_g, scaler)
+    update(cfg.adv_weight * r_fake + cfg.pose_weight * pose_err + cfg.recon_weight * l1, p.opt_g, scaler)
     measure = p.balance.update(r_real.detach(), r_fake.detach(), cfg.gamma, cfg.lambda_k)
     return torch.stack([r_real, r_fake, p.balance.k, measure, pose_err, l1]).detach()
 
