@@ -66,6 +66,7 @@ def main() -> None:
         "notebooks": {n: round(s * rate, 1) for n, s in others.items()},
         "seconds_here": {"trainings": {t: round(s, 1) for t, s in trainings.items()},
                          "notebooks": {n: round(s, 1) for n, s in others.items()}},
+        "notebook_trainings": needs,  # this profile's own: a notebook may train less on one profile
     }
     if not args.keep_trainings_map:
         old["notebook_trainings"] = needs

@@ -231,6 +231,23 @@ def evaluate_faceidgan(profile: str, variants: tuple[str, ...] = VARIANTS, seeds
     return out
 
 
+def variant_faces(profile: str, variants: tuple[str, ...], identities: int = 8, split: str = "test", seed: int = 0,
+                  device: str | torch.device = "cpu", **overrides) -> tuple[torch.Tensor, list[str]]:
+    """The faces of a comparison: one photo each of `identities` people of `split`, a row per variant
+    (seed `seed`'s G, train-or-load), the same people and target poses in every row:
+    (faces ((2 + len(variants)) x identities, 3, R, R) in [0, 1], row labels: source, each variant, truth).
+    `overrides` change the variants' configs, as for evaluate_faceidgan."""
+    rows, test = [], None
+    for name in variants:
+        classifier, symmetric = parse_variant(name)
+        players, _ = load_faceid_gan(classifier, profile, symmetric, device, seed=seed, **overrides)
+        test = run_generator_test(players.G, players.identity_features, players.pose_net, identities=identities,
+                                  per_identity=1, split=split)
+        rows.append(test.outputs)
+    labels = ["source"] + [VARIANT_LABELS[v].split(" (")[0] for v in variants] + ["truth"]
+    return torch.cat([test.sources, *rows, test.targets]), labels
+
+
 VERDICT_COLUMNS = (("judge similarity", "judge_similarity"), ("after blur", "judge_similarity_blur"),
                    ("param error", "param_error"), ("part IoU", "part_iou"), ("SSIM", "ssim"),
                    ("yaw err (P')", "yaw_error"), ("pitch err", "pitch_error"), ("roll err", "roll_error"),

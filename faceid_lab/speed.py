@@ -109,7 +109,8 @@ def course_plan(profile: str, notebooks: list[str] | None = None, rate: float | 
     costs = t["profiles"].get(profile)
     if rate is None:
         rate = probe() if costs else float("nan")  # no timings to scale: skip the probe
-    trains = t["notebook_trainings"]
+    # what each notebook trains; a profile may list its own (cpu trains a shorter ablation in notebook 06)
+    trains = (costs or {}).get("notebook_trainings", t["notebook_trainings"])
     chosen = [n for n in sorted(trains) if notebooks is None or any(s in n for s in notebooks)]  # as --only
     done = finished_trainings(profile, folder)
     plans = []

@@ -8,6 +8,7 @@ import pytest
 import scipy.linalg
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 from conftest import PooledPixelJudge as PixelJudge
 from faceid_lab.evaluate import evaluate_faceid_gan
@@ -196,14 +197,16 @@ def test_the_toy_2n_classifier_pulls_synthesized_points_to_the_real_centre():
         train_toy("none", cfg)
 
 
-def test_cli_trains_and_evaluates_the_variants(capsys):
+def test_cli_trains_and_evaluates_the_variants(capsys, tmp_path):
     from faceid_lab.cli import main
 
     assert main(["train", "faceidgan", "--profile", "ci", "--classifier", "n", "--steps", "4"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["classifier"] == "n" and info["steps"] == 4 and info["checkpoint"].endswith(".pt")
-    assert main(["evaluate", "faceidgan", "--profile", "ci", "--steps", "4"]) == 0
+    grid = tmp_path / "grids" / "faces.png"
+    assert main(["evaluate", "faceidgan", "--profile", "ci", "--steps", "4", "--grid", str(grid)]) == 0
     out = json.loads(capsys.readouterr().out)
+    assert Image.open(grid).size[1] > 5 * 2 * 64  # source, none, N, 2N, truth: five rows of 8 faces at 2x
     assert set(out["variants"]) == {"none", "n", "2n"}
     assert out["variants"]["n"]["training"]["0"]["train_seconds"] == info["train_seconds"]  # loaded, not trained
     assert all(np.isfinite(v["summary"]["judge_similarity"]["mean"]) and np.isfinite(v["summary"]["kid"]["mean"])

@@ -37,6 +37,15 @@ def test_plan_scales_measured_costs_by_this_machines_probe(table):
     assert [t for t, _ in alone.to_train] == ["judge", "faceidgan_n"]
 
 
+def test_a_profile_may_list_what_its_notebooks_train(monkeypatch):
+    own = {"07_umap_identity_clusters": ["judge"]}  # e.g. cpu trains a shorter ablation than ci
+    table = {**TABLE, "profiles": {"cpu": {**TABLE["profiles"]["cpu"], "notebook_trainings": own}}}
+    monkeypatch.setattr(speed, "timings", lambda: table)
+    plan = speed.course_plan("cpu", rate=50.0)
+    assert [n.notebook for n in plan.notebooks] == ["07_umap_identity_clusters"]
+    assert [t for t, _ in plan.notebooks[0].to_train] == ["judge"]
+
+
 def test_a_first_run_past_90_minutes_says_so_and_offers_ci_or_a_kit(table):
     slow = speed.format_plan(speed.course_plan("cpu", rate=5.0))  # 10x slower: 3.2 h
     assert "more than 90 minutes" in slow and "FACEID_LAB_PROFILE=ci" in slow and "kit import" in slow

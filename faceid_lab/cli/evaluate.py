@@ -16,10 +16,12 @@ from ..evaluate import (
     evaluate_real_shard,
     evaluate_synthfaces,
     faceidgan_table,
+    variant_faces,
 )
 from ..frontalize import evaluate_frontalization
 from ..instruments import evaluate_instruments, load_instruments
 from ..train.faceidgan import variant_name
+from ..viz.grids import image_grid
 from ..viz.tables import markdown_table
 from .common import add_profile, on_terminal
 from .train import add_autoencoder_arguments, add_faceidgan_arguments, deepfake_model, faceidgan_variants
@@ -110,9 +112,15 @@ def add_autoencoder(ev) -> None:
 
 def faceidgan(a: argparse.Namespace) -> int:
     variants = tuple(dict.fromkeys(variant_name(c, s) for c, s in faceidgan_variants(a)))
+    overrides = {"steps": a.steps} if a.steps is not None else {}
     result = evaluate_faceidgan(a.profile, variants, tuple(a.seed), a.split, device=a.device,
-                                progress=on_terminal(), **({"steps": a.steps} if a.steps is not None else {}))
+                                progress=on_terminal(), **overrides)
     text = json.dumps(result, indent=1)
+    if a.grid:  # seed 0's faces of 8 people of the same split, a row per variant
+        faces, labels = variant_faces(a.profile, variants, identities=8, split=a.split, seed=a.seed[0],
+                                      device=a.device, **overrides)
+        Path(a.grid).parent.mkdir(parents=True, exist_ok=True)
+        image_grid(faces, 8, scale=2, row_labels=labels).save(a.grid)
     if a.out:
         Path(a.out).write_text(text)
         print(markdown_table(faceidgan_table(result)).data)
@@ -128,6 +136,8 @@ def add_faceidgan(ev) -> None:
     q.add_argument("--split", choices=["test", "validation"], default="test",
                    help="whose faces: validation people (for tuning) or test people (final tables)")
     q.add_argument("--out", default=None, help="write the JSON here and print the table")
+    q.add_argument("--grid", default=None, metavar="PNG",
+                   help="also write the faces of 8 people as a PNG: source, a row per variant (the first seed), truth")
     q.set_defaults(out_is_folder=False)
     q.set_defaults(fn=faceidgan)
 
