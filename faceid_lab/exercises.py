@@ -13,7 +13,9 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from IPython.display import display
@@ -25,6 +27,8 @@ from .models.autoencoder import FaceSwapAutoencoder
 from .models.identity import IdentityNet
 from .models.pose import PoseNet
 from .runtime import ipython_shell
+from .train.faceidgan import FaceIdGanConfig, build_players, classifier_loss, reference_step
+from .train.gan import make_gan_data
 
 
 @dataclass
@@ -475,6 +479,123 @@ def check_identity_loss(fn: Callable) -> CheckResult:
         return CheckResult(name, False, "no gradient reaches G's outputs")
     return CheckResult(name, True, "one C reads both faces (information symmetry): G is pulled to where C puts "
                        "the real person, in the same feature space it got f_id from")
+
+
+# a distinct weight per term, so a dropped or doubled term changes G's loss; k away from 0 so D's sign
+# matters, and a lambda_k so large that k's step leaves [0, 1]: the clip shows
+STEP_CONFIG = dict(classifier="2n", width=4, resolution=32, z_dim=8, batch=4, pose_weight=0.7, recon_weight=0.9,
+                   id_weight=1.3, adv_weight=0.6, imprint=False, lambda_k=50.0)
+STEP_K, STEP_SYNTH_WEIGHT = 0.3, 0.4
+
+
+@lru_cache(maxsize=1)
+def _step_world():
+    """Untrained width-4 players of a 2N FaceID-GAN over 4 SynthFaces people at 32 px, and one batch
+    (built once; every use starts from a deep copy)."""
+    torch.manual_seed(0)
+    identity_net, pose_net = IdentityNet(num_classes=4, width=4).eval(), PoseNet(width=4).eval()
+    data = make_gan_data(identity_net, pose_net, seed=0, identity_indices=np.arange(4), sources_per_identity=2,
+                         targets_per_identity=4, resolution=32)
+    p = build_players(FaceIdGanConfig(**STEP_CONFIG), identity_net, pose_net, 4, torch.device("cpu"), data)
+    p.G.train()
+    p.D.train()
+    p.balance.k.fill_(STEP_K)
+    labels = torch.tensor([0, 1, 2, 3])
+    batch = (data.sources[labels * 2].float() / 255, data.targets[labels * 4].float() / 255, labels,
+             data.f_pose[labels * 4], torch.randn(4, 8, generator=torch.Generator().manual_seed(0)))
+    return p, batch
+
+
+def _grads(module: torch.nn.Module) -> bool:
+    return any(w.grad is not None and w.grad.abs().sum() > 0 for w in module.parameters())
+
+
+def _same(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    return all(torch.allclose(x, y, rtol=1e-4, atol=1e-6) for x, y in zip(a.state_dict().values(),
+                                                                          b.state_dict().values(), strict=True))
+
+
+def _close(x, y) -> bool:
+    return abs(float(x) - float(y)) <= 1e-4 * max(1.0, abs(float(y)))
+
+
+@torch.no_grad()
+def _c_loss_with_n_labels(start, batch, synth_weight: float) -> float:
+    """C's loss of the first step if G's faces of person i were labelled i (the N-class mistake)."""
+    q = copy.deepcopy(start)  # G's batch norm moves in train mode: leave the start as it was
+    sources, real, labels, f_pose, z = batch
+    fake = q.G(q.id_encoder.features(q.c_sees(sources)), f_pose, z)
+    logits = q.C.logits(q.C(q.c_sees(torch.cat([real, sources, fake]))))
+    b = len(labels)
+    return float(classifier_loss(logits[:2 * b], torch.cat([labels, labels]), logits[2 * b:], labels, synth_weight))
+
+
+def check_faceid_step(fn: Callable) -> CheckResult:
+    """fn(p, sources, real, labels, f_pose, z, synth_weight) -> {"D", "C", "G"}: one step of the 2N game
+    (D, then C, then G, then k), updating the players as faceid_gan_step does. Run on untrained
+    players from one start, next to the package's step; a planted mistake's own symptom names it."""
+    name = "the FaceID-GAN step"
+    start, batch = _step_world()
+    want_p = copy.deepcopy(start)
+    want = reference_step(want_p, *batch, STEP_SYNTH_WEIGHT)
+    p = copy.deepcopy(start)
+    leaks = {}  # what each optimiser's step found in the other players' gradients
+
+    def spying(opt, who):
+        original = opt.step
+
+        def step(*args, **kwargs):
+            leaks[who] = {"G": _grads(p.G), "D": _grads(p.D), "C": _grads(p.C)}
+            return original(*args, **kwargs)
+        opt.step = step
+
+    for opt, who in ((p.opt_d, "D"), (p.opt_c, "C"), (p.opt_g, "G")):
+        spying(opt, who)
+    got, err = _run(name, fn, p, *batch, STEP_SYNTH_WEIGHT)
+    if err is not None and "backward through the graph a second time" in err.message:
+        who = next((w for w in ("D", "C") if leaks.get(w, {}).get("G")), "D or C")
+        return CheckResult(name, False, f"{who}'s loss ran backward through G (and freed G's graph before G's "
+                           f"own update): {who} must see G's faces detached (fake.detach())")
+    if err is not None:
+        return err
+    if not isinstance(got, dict) or not {"D", "C", "G"} <= set(got):
+        return CheckResult(name, False, 'return a dict of the three losses: {"D": ..., "C": ..., "G": ...}')
+    if set(leaks) != {"D", "C", "G"}:
+        return CheckResult(name, False, f"each player's optimiser steps once (p.opt_d, p.opt_c, p.opt_g); "
+                           f"yours stepped: {', '.join(sorted(leaks)) or 'none'}")
+    if leaks["D"]["G"]:
+        return CheckResult(name, False, "D's loss sent gradients into G: D must see G's faces detached "
+                           "(fake.detach()), or D's update trains G too")
+    if not _close(got["D"], want["D"]):
+        return CheckResult(name, False, f"D's loss is {float(got['D']):.4f}, expected {float(want['D']):.4f}: "
+                           "BEGAN's R(real) - k R(fake), with k as it is before this step")
+    if not _close(got["C"], want["C"]):
+        if _close(got["C"], _c_loss_with_n_labels(start, batch, STEP_SYNTH_WEIGHT)):
+            return CheckResult(name, False, "C's loss uses the N labels for G's faces (person i = class i): in "
+                               "FaceID-GAN synthesized person i is class N + i")
+        return CheckResult(name, False, f"C's loss is {float(got['C']):.4f}, expected {float(want['C']):.4f}: "
+                           "cross-entropy on the real faces plus synth_weight x cross-entropy on G's (detached) faces")
+    if not _same(p.C, want_p.C):
+        return CheckResult(name, False, "C's loss is right but C's weights end elsewhere: C was updated by G's "
+                           "loss too (freeze D and C while G's loss flows through them, and step C only on its own)")
+    if not _same(p.D, want_p.D):
+        return CheckResult(name, False, "D's loss is right but D's weights end elsewhere: D must step once, on its "
+                           "own loss, before C and G (freeze it during G's update)")
+    if not _close(got["G"], want["G"]):
+        return CheckResult(name, False, f"G's loss is {float(got['G']):.4f}, expected {float(want['G']):.4f}: "
+                           "recon_weight x L1 + adv_weight x R(fake) + pose_weight x P's error + id_weight x "
+                           "(1 - cos(f_id, C(fake))), through the D and C just updated")
+    if not _same(p.G, want_p.G):
+        return CheckResult(name, False, "G's loss is right but G's weights end elsewhere: only G's own loss may "
+                           "reach G (detach its faces for D and C, zero G's gradients first)")
+    k = float(p.balance.k)
+    if not 0.0 <= k <= 1.0:
+        return CheckResult(name, False, f"k ended at {k:.4f}: BEGAN's balance is clipped to [0, 1]")
+    if not _close(k, want_p.balance.k):
+        return CheckResult(name, False, f"k ended at {k:.5f}, expected {float(want_p.balance.k):.5f}: "
+                           "k + lambda_k (gamma R(real) - R(fake)), with R(fake) from G's pass")
+    return CheckResult(name, True, "the same losses, weights and k as the package's step: D, then C with 2N "
+                       "labels, then G through frozen D and C, then k")
 
 
 def check_centroid_distances(fn: Callable) -> CheckResult:

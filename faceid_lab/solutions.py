@@ -121,6 +121,49 @@ def identity_loss(C, sources, outputs):
     return (1 - F.cosine_similarity(f_src, C.features(outputs), dim=1)).mean()
 
 
+# 06_faceid_gan, cell 8
+def faceid_step(p, sources, real, labels, f_pose, z, synth_weight):
+    """One step of the 2N game: D, then C, then G, then k. Returns {"D", "C", "G"}: each player's loss."""
+    cfg, B, N = p.cfg, len(labels), p.num_identities
+    seen_sources, seen_real = p.c_sees(sources), p.c_sees(real)     # what C (and P) see: softened faces
+    with torch.no_grad():
+        f_id = p.id_encoder.features(seen_sources)                  # (B, 256) C's feature: information symmetry
+    fake = p.G(f_id, f_pose, z)                                     # (B, 3, R, R)
+    seen_fake = p.c_sees(fake)
+    # 1. D rebuilds real faces and pushes G's away by k; G's faces detached, so D's loss stays out of G
+    both = torch.cat([real, fake.detach()])                         # (2B, 3, R, R)
+    errors = (both - p.D(both)).abs().flatten(1).mean(1)            # (2B,) R(x) per face
+    r_real = errors[:B].mean()
+    loss_d = r_real - p.balance.k * errors[B:].mean()
+    p.opt_d.zero_grad()
+    loss_d.backward()
+    p.opt_d.step()
+    # 2. C names real faces i and G's faces N + i (the 2N labels), on detached faces
+    logits = p.C.logits(p.C(torch.cat([seen_real, seen_sources, seen_fake.detach()])))  # (3B, 2N)
+    loss_c = (F.cross_entropy(logits[:2 * B], torch.cat([labels, labels]))
+              + synth_weight * F.cross_entropy(logits[2 * B:], labels + N))
+    p.opt_c.zero_grad()
+    loss_c.backward()
+    p.opt_c.step()
+    # 3. G plays against the updated D and C, which are frozen: G's loss moves G only
+    p.D.requires_grad_(False)
+    p.C.requires_grad_(False)
+    r_fake = p.D.recon_error(fake).mean()
+    pose_err = (p.pose_net(seen_fake) / p.pose_scale - f_pose).abs().mean()
+    id_err = (1 - F.cosine_similarity(f_id, p.C(seen_fake), dim=1)).mean()
+    loss_g = (cfg.recon_weight * (fake - real).abs().mean() + cfg.adv_weight * r_fake
+              + cfg.pose_weight * pose_err + cfg.id_weight * id_err)
+    p.opt_g.zero_grad()
+    loss_g.backward()
+    p.opt_g.step()
+    p.D.requires_grad_(True)
+    p.C.requires_grad_(True)
+    # 4. BEGAN's balance, clipped to [0, 1]
+    k = p.balance.k + cfg.lambda_k * (cfg.gamma * r_real.detach() - r_fake.detach())
+    p.balance.k.copy_(k.clamp(0.0, 1.0))
+    return {"D": loss_d.detach(), "C": loss_c.detach(), "G": loss_g.detach()}
+
+
 # 07_umap_identity_clusters, cell 15
 def centroid_distances(features, labels, synthesized):
     """features (M, D), labels (M,) person 0 .. P-1, synthesized (M,) bool -> (P,) distances."""

@@ -30,6 +30,7 @@ faceidgan` times too). Checkpoints by time with resume; AMP on CUDA.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 from collections.abc import Callable
@@ -295,12 +296,13 @@ LOG_KEYS = ("r_real", "r_fake", "k", "M", "pose", "l1", "id", "c_loss", "c_foole
 def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
                     labels: torch.Tensor, f_pose: torch.Tensor, z: torch.Tensor, synth_weight: float,
                     autocast, scaler, pixel_weight: torch.Tensor | None = None,
-                    guide: torch.Tensor | None = None) -> torch.Tensor:
+                    guide: torch.Tensor | None = None, losses: dict | None = None) -> torch.Tensor:
     """One step of the three-player game on a batch: sources (B, 3, R, R) wild photos that give
     f_id; real (B, 3, R, R) the studio photos of the same people (the targets); labels (B,)
     person indices; f_pose (B, 7) the targets' poses / POSE_SCALE; z (B, z_dim); pixel_weight
     (B, 1, R, R) or None: the weight of each pixel in G's L1 to the studio photo (pixel_weights);
-    guide (B, 8, R, R) or None: the pose-guided G's picture of f_pose (drawn by G itself if None).
+    guide (B, 8, R, R) or None: the pose-guided G's picture of f_pose (drawn by G itself if None);
+    losses: a dict that receives the loss each player minimised ("D", "C" where C trains, "G"), detached.
     Updates D, then C, then G, then k. Returns the step's LOG_KEYS values (on the device).
     Each player's update is one forward and one backward of its (DDP-wrapped) module."""
     cfg, B = p.cfg, len(labels)
@@ -357,11 +359,50 @@ def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
         update(loss_g, p.opt_g, scaler)  # the step's last update: the scaler moves after it
         for m in judges:
             m.requires_grad_(True)
+    if losses is not None:
+        d_loss = (r_real - p.balance.k * r_fake_d).detach()  # k as D used it: it moves below
+        losses.update({"D": d_loss, "G": loss_g.detach()} | ({"C": c_loss.detach()} if p.opt_c is not None else {}))
     # every rank moves k by the whole batch's errors, so k stays the same everywhere
     r = mean_across(p.dist, torch.stack([r_real.detach(), r_fake.detach()]))
     measure = p.balance.update(r[0], r[1], cfg.gamma, cfg.lambda_k)
     return torch.stack([r[0], r[1], p.balance.k.clone(), measure, pose_err.detach(),
                         l1.detach(), id_err.detach(), c_loss.detach(), c_fooled])
+
+
+def reference_step(p: Players, sources: torch.Tensor, real: torch.Tensor, labels: torch.Tensor,
+                   f_pose: torch.Tensor, z: torch.Tensor, synth_weight: float) -> dict[str, torch.Tensor]:
+    """faceid_gan_step with notebook 06's exercise signature (full precision, one process, G draws its
+    own guides): updates the players and returns the losses {"D", "C", "G"} it minimised."""
+    losses: dict = {}
+    faceid_gan_step(p, sources, real, labels, f_pose, z, synth_weight, contextlib.nullcontext(), None, losses=losses)
+    return losses
+
+
+def fine_tune(p: Players, data: GanData, step: Callable[..., dict], steps: int, seed: int = 1) -> dict[str, list]:
+    """`steps` steps of `step` (reference_step's signature: a learner's step, or reference_step) on a
+    copy of the players p (p itself is left as it was), batches drawn as training draws them with
+    `seed`, C's synthesized weight at the schedule's end. The same players, data, steps and seed give
+    the same batches and noise for every step function, so two correct steps draw the same curves.
+    Returns {"step", "D", "C", "G", "k"}: each player's loss and BEGAN's k after every step."""
+    q = copy.deepcopy(p)
+    q.G.train()
+    q.D.train()
+    device = next(q.G.parameters()).device
+    curves: dict[str, list] = {"step": [], "D": [], "C": [], "G": [], "k": []}
+    for s in range(steps):
+        idx = batch_indices(s, len(data.targets), q.cfg.batch, seed)
+        gen = torch.Generator().manual_seed(seed * 1_000_003 + s)
+        pick = torch.randint(data.per_identity, (len(idx),), generator=gen)
+        z = torch.randn(len(idx), q.cfg.z_dim, generator=gen).to(device)
+        labels = data.target_labels[idx]
+        sources = to_float(data.sources[labels * data.per_identity + pick], device)   # (B, 3, R, R) wild photo
+        real = to_float(data.targets[idx], device)                                      # (B, 3, R, R) studio photo
+        losses = step(q, sources, real, labels.to(device), data.f_pose[idx].to(device), z, q.cfg.synth_weight_end)
+        curves["step"].append(s + 1)
+        for key in ("D", "C", "G"):
+            curves[key].append(float(losses[key]) if key in losses else float("nan"))
+        curves["k"].append(float(q.balance.k))
+    return curves
 
 
 def train_faceid_gan(data: GanData, identity_net: IdentityNet, pose_net: PoseNet, cfg: FaceIdGanConfig,

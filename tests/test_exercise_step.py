@@ -1,0 +1,69 @@
+"""Notebook 06's Exercise 2, the whole FaceID-GAN step: the reference solution passes and drives the same
+fine-tune as the package's step; each planted mistake is caught with a message that names it."""
+
+import numpy as np
+import pytest
+import torch
+
+from faceid_lab import exercises, solutions
+from faceid_lab.models.identity import IdentityNet
+from faceid_lab.models.pose import PoseNet
+from faceid_lab.train.faceidgan import FaceIdGanConfig, build_players, fine_tune, reference_step
+from faceid_lab.train.gan import make_gan_data
+
+
+def _with_mistake(old: str, new: str, *more: tuple[str, str]):
+    """The reference step's source with `old` replaced by `new` (each must occur), as a function."""
+    import inspect
+
+    source = inspect.getsource(solutions.faceid_step)
+    for a, b in ((old, new), *more):
+        assert a in source, a
+        source = source.replace(a, b)
+    namespace = {"torch": torch, "F": torch.nn.functional}
+    exec(source, namespace)  # noqa: S102 - the repository's own reference, edited
+    return namespace["faceid_step"]
+
+
+MISTAKES = {
+    "no detach on G's output in D's update": (
+        ("both = torch.cat([real, fake.detach()])", "both = torch.cat([real, fake])"),
+        "D's loss ran backward through G"),
+    "C updated by G's loss": (
+        ("    p.C.requires_grad_(False)\n", ""), "C was updated by G's loss",
+        ("    p.opt_g.step()\n", "    p.opt_g.step()\n    p.opt_c.step()\n")),
+    "N labels in a 2N C": (("labels + N))", "labels))"), "uses the N labels"),
+    "k outside [0, 1]": (("k.clamp(0.0, 1.0)", "k"), "clipped to [0, 1]"),
+    "C's faces not detached": (("seen_fake.detach()])", "seen_fake])"), "C's loss ran backward through G"),
+    "G against the old D": (("    p.opt_d.step()\n", ""), "optimiser steps once"),
+    "no identity term": (("+ cfg.id_weight * id_err)", ")"), "G's loss is"),
+}
+
+
+def test_the_reference_step_passes():
+    result = exercises.check_faceid_step(solutions.faceid_step)
+    assert result.passed, result
+
+
+@pytest.mark.parametrize("name", list(MISTAKES))
+def test_each_planted_mistake_is_named(name):
+    (old, new), words, *more = MISTAKES[name]
+    result = exercises.check_faceid_step(_with_mistake(old, new, *more))
+    assert not result.passed and words in result.message, (name, result.message)
+
+
+def test_the_learners_step_and_the_packages_draw_the_same_fine_tune():
+    torch.manual_seed(0)
+    identity_net, pose_net = IdentityNet(num_classes=4, width=4).eval(), PoseNet(width=4).eval()
+    data = make_gan_data(identity_net, pose_net, seed=0, identity_indices=np.arange(4), sources_per_identity=2,
+                         targets_per_identity=4, resolution=32)
+    p = build_players(FaceIdGanConfig(classifier="2n", width=4, resolution=32, z_dim=8, batch=4), identity_net,
+                      pose_net, 4, torch.device("cpu"), data)
+    before = [w.clone() for w in p.G.parameters()]
+    yours = fine_tune(p, data, solutions.faceid_step, 6)
+    package = fine_tune(p, data, reference_step, 6)
+    assert all(torch.equal(a, b) for a, b in zip(before, p.G.parameters(), strict=True))  # p itself untouched
+    for key in ("D", "C", "G", "k"):
+        assert yours[key] == pytest.approx(package[key], rel=1e-5, abs=1e-7), key
+    wrong = fine_tune(p, data, _with_mistake("labels + N))", "labels))"), 6)
+    assert wrong["C"] != pytest.approx(package["C"], rel=1e-3)  # a mistake draws its own curve
