@@ -24,6 +24,7 @@ from . import metrics, solutions
 from .data import synthetic as S
 from .data.augment import warp_field
 from .models.autoencoder import FaceSwapAutoencoder
+from .models.gan import UpBlock
 from .models.identity import IdentityNet
 from .models.pose import PoseNet
 from .runtime import ipython_shell
@@ -363,6 +364,59 @@ def check_read_pose(fn: Callable) -> CheckResult:
     return CheckResult(name, False, f"expected yaw/pitch/roll {[round(w, 2) for w in want]}; add a batch "
                        "dimension (image[None]), run the net in eval mode under torch.no_grad(), take row 0, "
                        "columns 0, 1, 2")
+
+
+def check_guided_block(block: type) -> CheckResult:
+    """block(c_in, c_out, cond_dim, guide_channels): an nn.Module with UpBlock's parameters (conv, bn,
+    film) whose forward(x, cond, guide=None) computes what UpBlock's does. Checked by loading
+    UpBlock's weights into it (as notebook 03 then loads the trained G's) and comparing outputs."""
+    name = "G's pose-guided block"
+    torch.manual_seed(0)
+    want = UpBlock(6, 4, 10, 3).eval()
+    got, err = _run(name, block, 6, 4, 10, 3)
+    if err is not None:
+        return err
+    if not isinstance(got, torch.nn.Module):
+        return CheckResult(name, False, "the block must be an nn.Module (a class whose __init__ builds its layers)")
+    shapes = {k: tuple(v.shape) for k, v in got.state_dict().items()}
+    expected = {k: tuple(v.shape) for k, v in want.state_dict().items()}
+    if shapes != expected:
+        missing = sorted(set(expected) - set(shapes))
+        extra = sorted(set(shapes) - set(expected))
+        wrong = sorted(k for k in set(shapes) & set(expected) if shapes[k] != expected[k])
+        detail = "; ".join(part for part in (
+            f"missing {', '.join(missing)}" if missing else "", f"unexpected {', '.join(extra)}" if extra else "",
+            ", ".join(f"{k} is {shapes[k]}, expected {expected[k]}" for k in wrong)) if part)
+        hint = (" (the conv takes the features *and* the guide's channels: c_in + guide_channels)"
+                if "conv.weight" in wrong else "")
+        return CheckResult(name, False, f"its parameters must match UpBlock's, so the trained G's weights load "
+                           f"into it: {detail}{hint}")
+    got.load_state_dict(want.state_dict())
+    got.eval()
+    x, cond = torch.randn(2, 6, 4, 4), torch.randn(2, 10)
+    guide = torch.rand(2, 3, 16, 16)
+    for with_guide in (True, False):
+        if not with_guide:  # the vector-only G: no guide channels at all
+            want, got = UpBlock(6, 4, 10, 0).eval(), block(6, 4, 10, 0)
+            got.load_state_dict(want.state_dict())
+            got.eval()
+        args = (x, cond, guide) if with_guide else (x, cond)
+        out, err = _run(name, got.forward, *args)
+        if err is not None:
+            return err
+        with torch.no_grad():
+            expect = want(*args)
+        if not isinstance(out, torch.Tensor) or out.shape != expect.shape:
+            shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            return CheckResult(name, False, f"(2, 6, 4, 4) features should become {tuple(expect.shape)} "
+                               f"(twice the size, c_out channels), got {shape}")
+        if not torch.allclose(out, expect, atol=1e-5):
+            where = "with a guide" if with_guide else "without a guide (guide=None)"
+            return CheckResult(name, False, f"the output differs from UpBlock's {where}: upsample first, resize "
+                               "the guide to the new size and concatenate it, then conv, batch norm, the condition's "
+                               "scale (1 + s) and shift, leaky ReLU 0.2")
+    return CheckResult(name, True, "the template reaches every resolution of G: the trained G's weights load into "
+                       "your block, and the pictures below are drawn by it")
 
 
 def check_k_update(fn: Callable) -> CheckResult:

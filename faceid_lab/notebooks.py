@@ -63,28 +63,41 @@ def make_stub(source: str, where: str = "solution cell") -> str:
     hints = [ln.split("HINT:", 1)[1].strip() for ln in lines if ln.strip().startswith("# HINT:")]
     hint = " ".join(hints) or "implement this function (the markdown above says what it must do)"
     out: list[str] = ["# EXERCISE: replace each `raise NotImplementedError` with your code."]
+
+    def has_doc(body: list) -> bool:
+        return (isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str))
+
+    def stub_function(node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+        body = node.body
+        header_end = body[0].end_lineno if has_doc(body) else body[0].lineno - 1
+        out.append("")
+        out.extend(lines[first - 1:header_end])
+        out.append(f"{' ' * body[0].col_offset}raise NotImplementedError({hint!r})")
+
     functions = 0
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             out.extend(lines[node.lineno - 1:node.end_lineno])
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             functions += 1
+            stub_function(node)
+        elif isinstance(node, ast.ClassDef):  # a module to write: its header and docstring, each method a stub
+            functions += 1
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            body = node.body
-            has_doc = (isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                       and isinstance(body[0].value.value, str))
-            header_end = body[0].end_lineno if has_doc else body[0].lineno - 1
             out.append("")
-            out.extend(lines[first - 1:header_end])
-            indent = " " * body[0].col_offset
-            out.append(f"{indent}raise NotImplementedError({hint!r})")
+            out.extend(lines[first - 1:node.body[0].end_lineno if has_doc(node.body) else node.lineno])
+            for method in node.body:
+                if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    stub_function(method)
         elif isinstance(node, ast.Expr) and isinstance(getattr(node, "value", None), ast.Constant):
             continue  # a bare string: a note to the reader, dropped
         else:
-            raise ExerciseError(f"{where}: line {node.lineno} is neither an import nor a function "
+            raise ExerciseError(f"{where}: line {node.lineno} is neither an import nor a function or class "
                                 "definition; move it to a cell that is not tagged `solution`")
     if functions == 0:
-        raise ExerciseError(f"{where}: a `solution` cell must define at least one function")
+        raise ExerciseError(f"{where}: a `solution` cell must define at least one function or class")
     return "\n".join(out) + "\n"
 
 
@@ -126,7 +139,7 @@ def solutions_source(paths: list[Path] | None = None) -> str:
             for node in ast.parse(cell.source).body:
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
                     imports.update(lines[node.lineno - 1:node.end_lineno])
-                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                     if node.name in seen:
                         raise ExerciseError(f"{path.stem} cell {k}: `{node.name}` is also an exercise of "
                                             f"{seen[node.name]}; give each exercise its own function name")

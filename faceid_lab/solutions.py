@@ -8,6 +8,7 @@ so a skipped exercise never stops the cells after it.
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from faceid_lab.data import synthetic as S
 
@@ -92,6 +93,26 @@ def read_pose(pose_net, image):
     with torch.no_grad():
         out = pose_net(image[None])[0]
     return {"yaw": out[0].item(), "pitch": out[1].item(), "roll": out[2].item()}
+
+
+# 03_pose_guided_gan, cell 19
+class GuidedUpBlock(nn.Module):
+    """(B, c_in, H, W), condition (B, cond_dim), guide (B, g, R, R) or None -> (B, c_out, 2H, 2W)."""
+
+    def __init__(self, c_in, c_out, cond_dim, guide_channels=0):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in + guide_channels, c_out, 3, 1, 1, bias=False)
+        self.bn = nn.BatchNorm2d(c_out, affine=False)
+        self.film = nn.Linear(cond_dim, 2 * c_out)   # a scale and a shift per output channel
+        self.act = nn.LeakyReLU(0.2)
+
+    def forward(self, x, cond, guide=None):
+        x = F.interpolate(x, scale_factor=2, mode="nearest")                      # (B, c_in, 2H, 2W)
+        if guide is not None:
+            guide = F.interpolate(guide, size=tuple(x.shape[-2:]), mode="area")    # (B, g, 2H, 2W)
+            x = torch.cat([x, guide], dim=1)                                       # (B, c_in + g, 2H, 2W)
+        scale, shift = self.film(cond)[:, :, None, None].chunk(2, dim=1)          # (B, c_out, 1, 1) each
+        return self.act(self.bn(self.conv(x)) * (1 + scale) + shift)
 
 
 # 04_gdc_n_class, cell 5

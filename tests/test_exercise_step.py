@@ -67,3 +67,44 @@ def test_the_learners_step_and_the_packages_draw_the_same_fine_tune():
         assert yours[key] == pytest.approx(package[key], rel=1e-5, abs=1e-7), key
     wrong = fine_tune(p, data, _with_mistake("labels + N))", "labels))"), 6)
     assert wrong["C"] != pytest.approx(package["C"], rel=1e-3)  # a mistake draws its own curve
+
+
+# notebook 03's Exercise 2, G's pose-guided block: its parameters must take the trained G's weights
+BLOCK_MISTAKES = {
+    "the conv ignores the guide's channels": (("nn.Conv2d(c_in + guide_channels,", "nn.Conv2d(c_in,"),
+                                              "c_in + guide_channels"),
+    "batch norm with its own affine": (("nn.BatchNorm2d(c_out, affine=False)", "nn.BatchNorm2d(c_out)"),
+                                       "unexpected bn.bias, bn.weight"),
+    "no upsampling": (('x = F.interpolate(x, scale_factor=2, mode="nearest")', "x = x"), "twice the size"),
+    "scale without the 1 +": (("* (1 + scale)", "* scale"), "differs from UpBlock's"),
+}
+
+
+def _block_with_mistake(old: str, new: str):
+    import inspect
+
+    source = inspect.getsource(solutions.GuidedUpBlock)
+    assert old in source, old
+    namespace = {"torch": torch, "F": torch.nn.functional, "nn": torch.nn}
+    exec(source.replace(old, new), namespace)  # noqa: S102 - the repository's own reference, edited
+    return namespace["GuidedUpBlock"]
+
+
+def test_the_reference_block_passes_and_builds_the_trained_generator():
+    from faceid_lab.models.gan import Generator
+
+    assert exercises.check_guided_block(solutions.GuidedUpBlock).passed
+    torch.manual_seed(0)
+    package = Generator(4, 32, 8, guided=True).eval()
+    yours = Generator(4, 32, 8, guided=True, block=solutions.GuidedUpBlock).eval()
+    yours.load_state_dict(package.state_dict())
+    f_id, f_pose, z = torch.randn(2, 256), torch.randn(2, 7) * 0.3, torch.randn(2, 8)
+    with torch.no_grad():
+        assert torch.allclose(yours(f_id, f_pose, z), package(f_id, f_pose, z), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", list(BLOCK_MISTAKES))
+def test_each_block_mistake_is_named(name):
+    (old, new), words = BLOCK_MISTAKES[name]
+    result = exercises.check_guided_block(_block_with_mistake(old, new))
+    assert not result.passed and words in result.message, (name, result.message)

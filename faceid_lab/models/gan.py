@@ -71,7 +71,8 @@ class Generator(nn.Module):
     expand_guides of the stored guides), and draws it from f_pose itself where none is given."""
 
     def __init__(self, width: int = 32, resolution: int = 64, z_dim: int = 32,
-                 id_dim: int = ID_DIM, pose_dim: int = POSE_DIM, pose_gain: float = 1.0, guided: bool = False):
+                 id_dim: int = ID_DIM, pose_dim: int = POSE_DIM, pose_gain: float = 1.0, guided: bool = False,
+                 block: type[nn.Module] = UpBlock):
         super().__init__()
         if resolution % 16:
             raise ValueError(f"resolution must be a multiple of 16, not {resolution}")
@@ -83,8 +84,9 @@ class Generator(nn.Module):
         cond = id_dim + pose_dim
         self.fc = nn.Linear(cond + z_dim, 8 * w * self.side ** 2)
         self.fc_bn = nn.BatchNorm2d(8 * w)
-        self.ups = nn.ModuleList([UpBlock(8 * w, 8 * w, cond, g), UpBlock(8 * w, 4 * w, cond, g),
-                                  UpBlock(4 * w, 2 * w, cond, g), UpBlock(2 * w, w, cond, g)])
+        # `block`: UpBlock, or a class with its signature and state_dict (notebook 03's exercise)
+        self.ups = nn.ModuleList([block(8 * w, 8 * w, cond, g), block(8 * w, 4 * w, cond, g),
+                                  block(4 * w, 2 * w, cond, g), block(2 * w, w, cond, g)])
         self.to_rgb = nn.Conv2d(w + g, 3, 3, 1, 1)
         self.c0 = 8 * w
 
