@@ -366,6 +366,64 @@ def check_read_pose(fn: Callable) -> CheckResult:
                        "columns 0, 1, 2")
 
 
+def _layout_mismatch(got: torch.nn.Module, want: torch.nn.Module) -> str:
+    """'' when `got` has `want`'s parameter names and shapes (so want's weights load into it), else what differs."""
+    shapes = {k: tuple(v.shape) for k, v in got.state_dict().items()}
+    expected = {k: tuple(v.shape) for k, v in want.state_dict().items()}
+    missing, extra = sorted(set(expected) - set(shapes)), sorted(set(shapes) - set(expected))
+    wrong = sorted(k for k in set(shapes) & set(expected) if shapes[k] != expected[k])
+    return "; ".join(part for part in (
+        f"missing {', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''}" if missing else "",
+        f"unexpected {', '.join(extra[:4])}{' ...' if len(extra) > 4 else ''}" if extra else "",
+        ", ".join(f"{k} is {shapes[k]}, expected {expected[k]}" for k in wrong[:3])) if part)
+
+
+def check_autoencoder_module(module: type) -> CheckResult:
+    """module(width, resolution, mask) -> nn.Module with FaceSwapAutoencoder's parts (`encoder`, `decoders`
+    "A" and "B") and forward(x, person) -> (face, mask), and swap(x): A's faces decoded as B. Checked by
+    loading a FaceSwapAutoencoder's weights into it, as notebook 01 then loads the trained model's."""
+    name = "the 1.5-autoencoder"
+    torch.manual_seed(0)
+    want = FaceSwapAutoencoder(width=0.0625, resolution=32, mask=True).eval()
+    got, err = _run(name, module, 0.0625, 32, True)
+    if err is not None:
+        return err
+    if not isinstance(got, torch.nn.Module):
+        return CheckResult(name, False, "the model must be an nn.Module (a class whose __init__ builds its parts)")
+    mismatch = _layout_mismatch(got, want)
+    if mismatch:
+        hint = (" (two decoders, one per person, and a single encoder both use)"
+                if "decoders" in mismatch or "encoder" in mismatch else "")
+        return CheckResult(name, False, f"its parameters must match the trained model's, so its weights load: "
+                           f"{mismatch}{hint}")
+    got.load_state_dict(want.state_dict())
+    got.eval()
+    faces = _faces(6)
+    with torch.no_grad():
+        for person in ("A", "B"):
+            out, err = _run(name, got, faces, person)
+            if err is not None:
+                return err
+            expect = want(faces, person)
+            if not isinstance(out, (tuple, list)) or len(out) != 2:
+                return CheckResult(name, False, "forward(x, person) returns what a decoder returns: (face, mask)")
+            if not torch.allclose(out[0], expect[0], atol=1e-5):
+                other = "B" if person == "A" else "A"
+                if torch.allclose(out[0], want(faces, other)[0], atol=1e-5):
+                    return CheckResult(name, False, f"forward(x, '{person}') painted {other}: decode with the "
+                                       "decoder of the person asked for")
+                return CheckResult(name, False, f"forward(x, '{person}') differs from the trained model's: every "
+                                   "face goes through the one encoder, then the person's decoder")
+        swapped, err = _run(name, getattr(got, "swap", None) or (lambda x: None), faces)
+        if err is not None:
+            return err
+        if not isinstance(swapped, (tuple, list)) or not torch.allclose(swapped[0], want(faces, "B")[0], atol=1e-5):
+            return CheckResult(name, False, "swap(x) is the deepfake: x's code through *B's* decoder, returned as "
+                               "(face, mask)")
+    return CheckResult(name, True, "one encoder for both people, a decoder each: the trained weights load into "
+                       "your model, and every swap below is painted by it")
+
+
 def check_guided_block(block: type) -> CheckResult:
     """block(c_in, c_out, cond_dim, guide_channels): an nn.Module with UpBlock's parameters (conv, bn,
     film) whose forward(x, cond, guide=None) computes what UpBlock's does. Checked by loading
@@ -378,17 +436,10 @@ def check_guided_block(block: type) -> CheckResult:
         return err
     if not isinstance(got, torch.nn.Module):
         return CheckResult(name, False, "the block must be an nn.Module (a class whose __init__ builds its layers)")
-    shapes = {k: tuple(v.shape) for k, v in got.state_dict().items()}
-    expected = {k: tuple(v.shape) for k, v in want.state_dict().items()}
-    if shapes != expected:
-        missing = sorted(set(expected) - set(shapes))
-        extra = sorted(set(shapes) - set(expected))
-        wrong = sorted(k for k in set(shapes) & set(expected) if shapes[k] != expected[k])
-        detail = "; ".join(part for part in (
-            f"missing {', '.join(missing)}" if missing else "", f"unexpected {', '.join(extra)}" if extra else "",
-            ", ".join(f"{k} is {shapes[k]}, expected {expected[k]}" for k in wrong)) if part)
+    detail = _layout_mismatch(got, want)
+    if detail:
         hint = (" (the conv takes the features *and* the guide's channels: c_in + guide_channels)"
-                if "conv.weight" in wrong else "")
+                if "conv.weight is" in detail else "")
         return CheckResult(name, False, f"its parameters must match UpBlock's, so the trained G's weights load "
                            f"into it: {detail}{hint}")
     got.load_state_dict(want.state_dict())

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from faceid_lab.data import synthetic as S
+from faceid_lab.models.autoencoder import Decoder, Encoder
 
 
 # 00_setup_and_data, cell 17
@@ -39,7 +40,24 @@ def warp_input(images, strength, generator):
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
 
-# 01_deepfake_autoencoder, cell 16
+# 01_deepfake_autoencoder, cell 15
+class OneEncoderTwoDecoders(nn.Module):
+    """The 1.5-autoencoder: forward(x, person) -> (face, mask) painted as "A" or "B"; swap(x) -> as B."""
+
+    def __init__(self, width, resolution, mask=True):
+        super().__init__()
+        self.resolution = resolution                       # the side of the crops it reads and paints
+        self.encoder = Encoder(width, resolution)
+        self.decoders = nn.ModuleDict({"A": Decoder(width, mask), "B": Decoder(width, mask)})
+
+    def forward(self, x, person):
+        return self.decoders[person](self.encoder(x))
+
+    def swap(self, x):
+        return self(x, "B")
+
+
+# 01_deepfake_autoencoder, cell 19
 def shared_forward(model, faces_a, faces_b):
     """(A rebuilt by decoder A, B rebuilt by decoder B), both through the one encoder."""
     rebuilt_a, _ = model.decoders["A"](model.encoder(faces_a))
@@ -47,7 +65,7 @@ def shared_forward(model, faces_a, faces_b):
     return rebuilt_a, rebuilt_b
 
 
-# 01_deepfake_autoencoder, cell 21
+# 01_deepfake_autoencoder, cell 24
 @torch.no_grad()
 def swap_and_paste(model, frames, frame_masks):
     """A's crops (M, 3, R, R) with B's face pasted where either head is."""

@@ -108,3 +108,39 @@ def test_each_block_mistake_is_named(name):
     (old, new), words = BLOCK_MISTAKES[name]
     result = exercises.check_guided_block(_block_with_mistake(old, new))
     assert not result.passed and words in result.message, (name, result.message)
+
+
+# notebook 01's Exercise 2, the 1.5-autoencoder: the trained model's weights load into the learner's module
+MODULE_MISTAKES = {
+    "one encoder per person": (('self.encoder = Encoder(width, resolution)',
+                                'self.encoder = nn.ModuleDict({"A": Encoder(width, resolution), '
+                                '"B": Encoder(width, resolution)})'), "its parameters must match"),
+    "a plain dict of decoders": (('nn.ModuleDict({"A": Decoder(width, mask), "B": Decoder(width, mask)})',
+                                  '{"A": Decoder(width, mask), "B": Decoder(width, mask)}'), "missing decoders"),
+    "the swap through A's decoder": (('return self(x, "B")', 'return self(x, "A")'), "*B's* decoder"),
+    "forward ignores the person": (("return self.decoders[person](self.encoder(x))",
+                                    'return self.decoders["A"](self.encoder(x))'), "painted A"),
+}
+
+
+def _module_with_mistake(old: str, new: str):
+    import inspect
+
+    from faceid_lab.models.autoencoder import Decoder, Encoder
+
+    source = inspect.getsource(solutions.OneEncoderTwoDecoders)
+    assert old in source, old
+    namespace = {"nn": torch.nn, "Encoder": Encoder, "Decoder": Decoder}
+    exec(source.replace(old, new), namespace)  # noqa: S102 - the repository's own reference, edited
+    return namespace["OneEncoderTwoDecoders"]
+
+
+def test_the_reference_autoencoder_passes():
+    assert exercises.check_autoencoder_module(solutions.OneEncoderTwoDecoders).passed
+
+
+@pytest.mark.parametrize("name", list(MODULE_MISTAKES))
+def test_each_autoencoder_mistake_is_named(name):
+    (old, new), words = MODULE_MISTAKES[name]
+    result = exercises.check_autoencoder_module(_module_with_mistake(old, new))
+    assert not result.passed and words in result.message, (name, result.message)
