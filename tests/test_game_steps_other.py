@@ -36,7 +36,8 @@ def _spy(monkeypatch, module) -> list[torch.Tensor]:
 
 def test_the_pose_gans_players_minimise_began_and_gs_three_terms(tiny_gan_world, monkeypatch):
     _, pose_net, data = tiny_gan_world
-    cfg = GanConfig(width=4, resolution=32, z_dim=8, batch=4, pose_weight=0.7, recon_weight=0.9)
+    # D's term at its own weight (not 1), so a dropped adv_weight shows
+    cfg = GanConfig(width=4, resolution=32, z_dim=8, batch=4, pose_weight=0.7, recon_weight=0.9, adv_weight=0.6)
     p = build_pose_gan(cfg, pose_net, torch.device("cpu"))
     p.G.train()
     p.D.train()
@@ -49,7 +50,7 @@ def test_the_pose_gans_players_minimise_began_and_gs_three_terms(tiny_gan_world,
     with torch.no_grad():
         fake = before.G(f_id, f_pose, z)
         d_loss = before.D.recon_error(real).mean() - 0.3 * before.D.recon_error(fake).mean()
-        g_loss = (p.D.recon_error(fake).mean() + 0.7 * (pose_net(fake) / p.pose_scale - f_pose).abs().mean()
+        g_loss = (0.6 * p.D.recon_error(fake).mean() + 0.7 * (pose_net(fake) / p.pose_scale - f_pose).abs().mean()
                   + 0.9 * (fake - real).abs().mean())
     assert [x.item() for x in losses] == pytest.approx([d_loss.item(), g_loss.item()], rel=1e-4)
     # k moves by lambda_k (gamma R(real) - R(fake)) after both updates
