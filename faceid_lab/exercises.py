@@ -378,6 +378,22 @@ def _layout_mismatch(got: torch.nn.Module, want: torch.nn.Module) -> str:
         ", ".join(f"{k} is {shapes[k]}, expected {expected[k]}" for k in wrong[:3])) if part)
 
 
+def _loaded(name: str, cls: type, args: tuple, want: torch.nn.Module, must: str,
+            hint: Callable[[str], str]) -> tuple[torch.nn.Module | None, CheckResult | None]:
+    """The learner's cls(*args) with `want`'s weights loaded, in eval mode; or the CheckResult that says why
+    it cannot take them (`must`: what its parameters must be; `hint(mismatch)`: an extra hint, or "")."""
+    got, err = _run(name, cls, *args)
+    if err is not None:
+        return None, err
+    if not isinstance(got, torch.nn.Module):
+        return None, CheckResult(name, False, "it must be an nn.Module (a class whose __init__ builds its layers)")
+    mismatch = _layout_mismatch(got, want)
+    if mismatch:
+        return None, CheckResult(name, False, f"{must}: {mismatch}{hint(mismatch)}")
+    got.load_state_dict(want.state_dict())
+    return got.eval(), None
+
+
 def check_autoencoder_module(module: type) -> CheckResult:
     """module(width, resolution, mask) -> nn.Module with FaceSwapAutoencoder's parts (`encoder`, `decoders`
     "A" and "B") and forward(x, person) -> (face, mask), and swap(x): A's faces decoded as B. Checked by
@@ -385,19 +401,11 @@ def check_autoencoder_module(module: type) -> CheckResult:
     name = "the 1.5-autoencoder"
     torch.manual_seed(0)
     want = FaceSwapAutoencoder(width=0.0625, resolution=32, mask=True).eval()
-    got, err = _run(name, module, 0.0625, 32, True)
+    got, err = _loaded(name, module, (0.0625, 32, True), want, "its parameters must match the trained model's, so "
+                       "its weights load", lambda m: " (two decoders, one per person, and a single encoder both use)"
+                       if "decoders" in m or "encoder" in m else "")
     if err is not None:
         return err
-    if not isinstance(got, torch.nn.Module):
-        return CheckResult(name, False, "the model must be an nn.Module (a class whose __init__ builds its parts)")
-    mismatch = _layout_mismatch(got, want)
-    if mismatch:
-        hint = (" (two decoders, one per person, and a single encoder both use)"
-                if "decoders" in mismatch or "encoder" in mismatch else "")
-        return CheckResult(name, False, f"its parameters must match the trained model's, so its weights load: "
-                           f"{mismatch}{hint}")
-    got.load_state_dict(want.state_dict())
-    got.eval()
     faces = _faces(6)
     with torch.no_grad():
         for person in ("A", "B"):
@@ -430,27 +438,16 @@ def check_guided_block(block: type) -> CheckResult:
     UpBlock's weights into it (as notebook 03 then loads the trained G's) and comparing outputs."""
     name = "G's pose-guided block"
     torch.manual_seed(0)
-    want = UpBlock(6, 4, 10, 3).eval()
-    got, err = _run(name, block, 6, 4, 10, 3)
-    if err is not None:
-        return err
-    if not isinstance(got, torch.nn.Module):
-        return CheckResult(name, False, "the block must be an nn.Module (a class whose __init__ builds its layers)")
-    detail = _layout_mismatch(got, want)
-    if detail:
-        hint = (" (the conv takes the features *and* the guide's channels: c_in + guide_channels)"
-                if "conv.weight is" in detail else "")
-        return CheckResult(name, False, f"its parameters must match UpBlock's, so the trained G's weights load "
-                           f"into it: {detail}{hint}")
-    got.load_state_dict(want.state_dict())
-    got.eval()
     x, cond = torch.randn(2, 6, 4, 4), torch.randn(2, 10)
     guide = torch.rand(2, 3, 16, 16)
-    for with_guide in (True, False):
-        if not with_guide:  # the vector-only G: no guide channels at all
-            want, got = UpBlock(6, 4, 10, 0).eval(), block(6, 4, 10, 0)
-            got.load_state_dict(want.state_dict())
-            got.eval()
+    for with_guide in (True, False):  # the guided G's block, then the vector-only G's (no guide channels)
+        want = UpBlock(6, 4, 10, 3 if with_guide else 0).eval()
+        got, err = _loaded(name, block, (6, 4, 10, 3 if with_guide else 0), want, "its parameters must match "
+                           "UpBlock's, so the trained G's weights load into it", lambda m: " (the conv takes the "
+                           "features *and* the guide's channels: c_in + guide_channels)" if "conv.weight is" in m
+                           else "")
+        if err is not None:
+            return err
         args = (x, cond, guide) if with_guide else (x, cond)
         out, err = _run(name, got.forward, *args)
         if err is not None:
