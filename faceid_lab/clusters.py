@@ -14,6 +14,7 @@ coordinates:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -116,10 +117,12 @@ def _real_radius(real: torch.Tensor, labels: torch.Tensor) -> float:
     return (real - centres[labels]).norm(dim=1).mean().item()
 
 
-def cluster_table(clusters: ClusterSet, step: int | None = None, k: int = 5) -> list[dict]:
+def cluster_table(clusters: ClusterSet, step: int | None = None, k: int = 5,
+                  distance: Callable = centroid_distances) -> list[dict]:
     """Per model and feature space (the judge's, the model's own C): mean and spread over people of
     the centroid distance, the mean neighbourhood mixing, and the real clusters' own radius (mean
-    distance of a real photo to its person's real centroid) as the yardstick."""
+    distance of a real photo to its person's real centroid) as the yardstick. distance:
+    centroid_distances' signature (notebook 07 passes the learner's)."""
     rows = []
     labels = torch.cat([clusters.labels, clusters.labels])
     for model in clusters.models:
@@ -128,7 +131,7 @@ def cluster_table(clusters: ClusterSet, step: int | None = None, k: int = 5) -> 
             if space == "own C" and ("real", model, at) not in clusters.own_c:
                 continue
             feats, synth = _space(clusters, space, model, at)
-            dist = centroid_distances(feats, labels, synth)
+            dist = torch.as_tensor(distance(feats, labels, synth), dtype=torch.float32)
             radius = _real_radius(feats[~synth], clusters.labels)
             rows.append({"model": model, "space": space, "step": at,
                          "centroid distance": dist.mean().item(), "(spread)": dist.std().item(),
@@ -137,10 +140,12 @@ def cluster_table(clusters: ClusterSet, step: int | None = None, k: int = 5) -> 
     return rows
 
 
-def cluster_findings(clusters: ClusterSet, space: str = "judge", k: int = 5) -> list[str]:
+def cluster_findings(clusters: ClusterSet, space: str = "judge", k: int = 5,
+                     distance: Callable = centroid_distances) -> list[str]:
     """What the cluster table says, worded from the measured values: the first two models' centroid
-    distances and mixing paired over people (2N minus N), a difference called one only where its 95%
-    interval excludes 0, and whether G's faces reach the real cluster (distance under its radius)."""
+    distances (by `distance`, centroid_distances' signature) and mixing paired over people (2N minus
+    N), a difference called one only where its 95% interval excludes 0, and whether G's faces reach
+    the real cluster (distance under its radius)."""
     if len(clusters.models) < 2:
         return []
     labels = torch.cat([clusters.labels, clusters.labels])
@@ -151,7 +156,7 @@ def cluster_findings(clusters: ClusterSet, space: str = "judge", k: int = 5) -> 
         mixing = neighbourhood_mixing(feats, labels, synth, k)
         people = int(clusters.labels.max()) + 1
         per_person[model] = {
-            "centroid distance": centroid_distances(feats, labels, synth).tolist(),
+            "centroid distance": torch.as_tensor(distance(feats, labels, synth)).tolist(),
             f"mixing (k={k})": [mixing[clusters.labels == p].mean().item() for p in range(people)]}
         radius[model] = _real_radius(feats[~synth], clusters.labels)  # per model: own-C spaces differ
     out = []
@@ -183,15 +188,16 @@ def umap_layout(clusters: ClusterSet, n_neighbors: int = 15, min_dist: float = 0
     return {key: coords[i * n:(i + 1) * n] for i, key in enumerate(keys)}
 
 
-def distance_over_training(clusters: ClusterSet, space: str = "judge") -> dict[str, list[float]]:
-    """{model: mean centroid distance over people, at each kept step}."""
+def distance_over_training(clusters: ClusterSet, space: str = "judge",
+                           distance: Callable = centroid_distances) -> dict[str, list[float]]:
+    """{model: mean centroid distance (by `distance`) over people, at each kept step}."""
     labels = torch.cat([clusters.labels, clusters.labels])
     out = {}
     for model in clusters.models:
         out[model] = []
         for step in clusters.steps[model]:
             feats, synth = _space(clusters, space, model, step)
-            out[model].append(centroid_distances(feats, labels, synth).mean().item())
+            out[model].append(torch.as_tensor(distance(feats, labels, synth)).mean().item())
     return out
 
 

@@ -44,13 +44,18 @@ class CScore(ClassifierLogits):
     view: what C sees of a face (Players.c_sees: the blur C was trained through); None: the face."""
 
     def __init__(self, C: nn.Module, num_identities: int,
-                 view: Callable[[torch.Tensor], torch.Tensor] | None = None):
+                 view: Callable[[torch.Tensor], torch.Tensor] | None = None, score: Callable | None = None):
         super().__init__(C, view)
         self.n = num_identities
+        self.score = score or synthesized_score  # notebook 09 passes the learner's
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        logits = super().forward(x)                                         # (B, 2N)
-        return logits[:, self.n:].logsumexp(1) - logits[:, :self.n].logsumexp(1)
+        return self.score(super().forward(x), self.n)                       # (B, 2N) logits -> (B,)
+
+
+def synthesized_score(logits: torch.Tensor, num_identities: int) -> torch.Tensor:
+    """(B, 2N) logits of a 2N-class C -> (B,) log P(any synthesized class) - log P(any real class)."""
+    return logits[:, num_identities:].logsumexp(1) - logits[:, :num_identities].logsumexp(1)
 
 
 def scores(net: nn.Module, images: torch.Tensor) -> torch.Tensor:
@@ -100,9 +105,10 @@ def deepfake_frames(profile: str, device: str | torch.device = "cpu",
     return instrument_view(pair.test_a), instrument_view(result.blended)
 
 
-def detection_report(players, d: DetectionData, detector: Detector) -> list[dict]:
-    """ROC AUC of C's split and of the dedicated detector, in distribution and across generators."""
-    c_score = CScore(players.C, players.num_identities, players.c_sees) if players.C is not None else None
+def detection_report(players, d: DetectionData, detector: Detector, score: Callable | None = None) -> list[dict]:
+    """ROC AUC of C's split (scored by `score`, synthesized_score's signature; None: the package's) and
+    of the dedicated detector, in distribution and across generators."""
+    c_score = CScore(players.C, players.num_identities, players.c_sees, score) if players.C is not None else None
     rows = []
     for name, net in (("C's real/synth split (2N)", c_score), ("dedicated detector", detector)):
         if net is None:

@@ -24,7 +24,7 @@ from . import metrics, solutions
 from .data import synthetic as S
 from .data.augment import warp_field
 from .models.autoencoder import FaceSwapAutoencoder
-from .models.gan import UpBlock
+from .models.gan import BeganDiscriminator, Generator, UpBlock
 from .models.identity import IdentityNet
 from .models.pose import PoseNet
 from .runtime import ipython_shell
@@ -125,23 +125,6 @@ def check_ground_truth_swap(fn: Callable) -> CheckResult:
                        "face swap should produce, which only a synthetic world can give")
 
 
-def check_landmark_visibility(fn: Callable) -> CheckResult:
-    """fn(yaw_degrees) -> list of landmark names hidden at that yaw (frontal identity 0)."""
-    name = "hidden landmarks"
-    for yaw in (0.0, 70.0, -70.0):
-        got, err = _run(name, fn, yaw)
-        if err is not None:
-            return err
-        r = S.render(S.sample_identities(0, [0]), S.Nuisance.reference(1, yaw=yaw), 64)
-        want = sorted(n for n, v in zip(S.LANDMARK_NAMES, r.visible[0].tolist(), strict=True) if not v)
-        if sorted(got or []) != want:
-            return CheckResult(name, False, f"at yaw {yaw:+.0f} the hidden landmarks are {want or 'none'}, "
-                               f"you returned {sorted(got or [])}. Use render(...).visible and "
-                               "LANDMARK_NAMES, and remember yaw > 0 turns the nose to the image's right")
-    return CheckResult(name, True, "turned far enough, a face hides its far mouth corner (and on some "
-                       "faces the far eye): frontalization has to invent what it cannot see")
-
-
 # ----------------------------------------------------------------------------
 # Notebook 01: the deepfake
 # ----------------------------------------------------------------------------
@@ -192,34 +175,6 @@ def check_random_warp(fn: Callable) -> CheckResult:
 def _tiny_autoencoder():
     torch.manual_seed(0)
     return FaceSwapAutoencoder(width=0.0625, resolution=32, mask=True).eval()
-
-
-def check_shared_forward(fn: Callable) -> CheckResult:
-    """fn(model, faces_a, faces_b) -> (A's faces rebuilt by decoder A, B's rebuilt by decoder B),
-    both through the one shared encoder."""
-    name = "shared-encoder forward"
-    model = _tiny_autoencoder()
-    fa, fb = _faces(4), _faces(5)
-    with torch.no_grad():
-        got, err = _run(name, fn, model, fa, fb)
-        if err is not None:
-            return err
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            return CheckResult(name, False, "return a pair: (rebuilt A, rebuilt B)")
-        ra, rb = got
-        want_a = model.decoders["A"](model.encoder(fa))[0]
-        want_b = model.decoders["B"](model.encoder(fb))[0]
-        if not all(isinstance(t, torch.Tensor) and t.shape == fa.shape for t in (ra, rb)):
-            return CheckResult(name, False, f"each output is a batch of faces shaped {tuple(fa.shape)}; the "
-                               "decoders return (face, mask): keep the face")
-        if torch.allclose(ra, model.decoders["B"](model.encoder(fa))[0], atol=1e-5):
-            return CheckResult(name, False, "A's faces went through B's decoder: that is the swap. While "
-                               "training, each person is rebuilt by their own decoder")
-        if not (torch.allclose(ra, want_a, atol=1e-5) and torch.allclose(rb, want_b, atol=1e-5)):
-            return CheckResult(name, False, "use model.encoder for both people, then model.decoders['A'] for A "
-                               "and model.decoders['B'] for B")
-    return CheckResult(name, True, "one encoder learns a code both people share (pose, expression, light); "
-                       "each decoder learns to paint one person")
 
 
 def check_swap(fn: Callable) -> CheckResult:
@@ -339,33 +294,6 @@ def check_identity_training_step(fn: Callable) -> CheckResult:
     return CheckResult(name, True, "one step: pull each face's feature towards its person's class centre")
 
 
-def check_read_pose(fn: Callable) -> CheckResult:
-    """fn(pose_net, image (3, R, R)) -> {"yaw": deg, "pitch": deg, "roll": deg}."""
-    name = "read a pose from P"
-    torch.manual_seed(0)
-    net = PoseNet(width=4).eval()
-    with torch.no_grad():
-        net.head[-1].bias.copy_(torch.tensor([0.2, -0.1, 0.05, 0.3, 0.1, 0.0, 0.2]))
-    image = _faces(8, 1, 32)[0]
-    got, err = _run(name, fn, net, image)
-    if err is not None:
-        return err
-    with torch.no_grad():
-        want = net(image[None])[0, :3].tolist()
-    if not isinstance(got, dict) or set(got) != {"yaw", "pitch", "roll"}:
-        return CheckResult(name, False, "return a dict with keys 'yaw', 'pitch' and 'roll'")
-    values = [float(got[k]) for k in ("yaw", "pitch", "roll")]
-    if all(abs(v - w) < 1e-3 for v, w in zip(values, want, strict=True)):
-        return CheckResult(name, True, "P reads degrees straight from pixels; FaceID-GAN feeds these numbers to G "
-                           "and uses them to check G's faces")
-    scaled = [w / s for w, s in zip(want, (75.0, 25.0, 15.0), strict=True)]
-    if all(abs(v - w) < 1e-3 for v, w in zip(values, scaled, strict=True)):
-        return CheckResult(name, False, "those are P's normalised outputs: call pose_net(x), which returns degrees")
-    return CheckResult(name, False, f"expected yaw/pitch/roll {[round(w, 2) for w in want]}; add a batch "
-                       "dimension (image[None]), run the net in eval mode under torch.no_grad(), take row 0, "
-                       "columns 0, 1, 2")
-
-
 def _layout_mismatch(got: torch.nn.Module, want: torch.nn.Module) -> str:
     """'' when `got` has `want`'s parameter names and shapes (so want's weights load into it), else what differs."""
     shapes = {k: tuple(v.shape) for k, v in got.state_dict().items()}
@@ -467,37 +395,147 @@ def check_guided_block(block: type) -> CheckResult:
                        "your block, and the pictures below are drawn by it")
 
 
-def check_k_update(fn: Callable) -> CheckResult:
-    """fn(k, r_real, r_fake, gamma, lambda_k) -> (new k, M), all floats or 0-d tensors:
-    k <- clip(k + lambda_k (gamma R(real) - R(fake)), 0, 1); M = R(real) + |gamma R(real) - R(fake)|."""
-    name = "BEGAN's k update"
-    cases = ((0.0, 0.20, 0.05, 0.5, 0.1), (0.5, 0.10, 0.30, 0.7, 0.001), (0.0, 0.1, 0.9, 0.5, 1.0),
-             (0.99, 0.9, 0.0, 0.5, 1.0))
-    for k, rr, rf, gamma, lam in cases:
-        got, err = _run(name, fn, torch.tensor(k), torch.tensor(rr), torch.tensor(rf), gamma, lam)
+def _began_world():
+    torch.manual_seed(0)
+    D = BeganDiscriminator(4, 32)
+    G = torch.nn.Linear(8, 3 * 32 * 32)                   # a stand-in G: its weights show D's loss reaching it
+    real = _faces(13, 4, 32)
+    fake = torch.sigmoid(G(torch.randn(4, 8))).view(4, 3, 32, 32)
+    return D, G, real, fake
+
+
+def check_began_d_loss(fn: Callable) -> CheckResult:
+    """fn(D, real, fake, k, gamma, lambda_k) -> (loss_d, new_k, M): loss_d = R(real) - k R(fake) with G's
+    faces detached; new_k = clip(k + lambda_k (gamma R(real) - R(fake)), 0, 1); M = R(real) + |gamma R(real)
+    - R(fake)|; R(x) = mean |x - D(x)|."""
+    name = "BEGAN's D loss and k"
+    for k, gamma, lam in ((0.3, 0.75, 0.01), (0.0, 0.5, 1.0), (0.99, 0.75, 50.0), (0.6, 0.75, -50.0)):
+        D, G, real, fake = _began_world()
+        got, err = _run(name, fn, D, real, fake, torch.tensor(k), gamma, lam)
         if err is not None:
             return err
+        if not isinstance(got, (tuple, list)) or len(got) != 3:
+            return CheckResult(name, False, "return three things: (D's loss, the new k, M)")
+        loss_d, new_k, measure = got
+        if not isinstance(loss_d, torch.Tensor) or loss_d.dim() != 0 or not loss_d.requires_grad:
+            return CheckResult(name, False, "D's loss must be one scalar tensor that D can learn from (no .item(), "
+                               "no torch.no_grad around D)")
+        with torch.no_grad():
+            r_real, r_fake = D.recon_error(real).mean().item(), D.recon_error(fake).mean().item()
+        want_loss, raw = r_real - k * r_fake, k + lam * (gamma * r_real - r_fake)
+        want_k, want_m = min(1.0, max(0.0, raw)), r_real + abs(gamma * r_real - r_fake)
+        if abs(loss_d.item() - want_loss) > 1e-5 and abs(loss_d.item() - (r_real + k * r_fake)) < 1e-5:
+            return CheckResult(name, False, "D rebuilds real faces and pushes G's away: subtract k R(fake), do not "
+                               "add it")
+        if abs(loss_d.item() - want_loss) > 1e-5 and abs(loss_d.item() - (r_real - r_fake)) < 1e-5:
+            return CheckResult(name, False, "D's loss is R(real) - k R(fake): k weighs how hard D pushes G's faces "
+                               "away")
+        if abs(loss_d.item() - want_loss) > 1e-5:
+            return CheckResult(name, False, f"D's loss should be R(real) - k R(fake) = {want_loss:.4f}, got "
+                               f"{loss_d.item():.4f}, with R(x) the mean of |x - D(x)| over the batch")
         try:
-            new_k, measure = (float(x) for x in got)
+            nk, m = float(new_k), float(measure)
         except (TypeError, ValueError):
-            return CheckResult(name, False, "return two numbers: (new k, M)")
-        raw = k + lam * (gamma * rr - rf)
-        want_k, want_m = min(1.0, max(0.0, raw)), rr + abs(gamma * rr - rf)
-        if abs(new_k - raw) < 1e-6 and raw != want_k:
-            return CheckResult(name, False, f"k went to {raw:.3f}: clip it to [0, 1] (torch.clamp or min/max)")
-        if abs(new_k - min(1.0, max(0.0, k + lam * (rr - gamma * rf)))) < 1e-6 and abs(new_k - want_k) > 1e-6:
-            return CheckResult(name, False, "gamma multiplies R(real), not R(fake): "
-                               "k + lambda_k (gamma R(real) - R(fake))")
-        if abs(new_k - want_k) > 1e-6:
-            return CheckResult(name, False, f"with k={k}, R(real)={rr}, R(fake)={rf}, gamma={gamma}, "
-                               f"lambda_k={lam} the new k is {want_k:.4f}, you gave {new_k:.4f}")
-        if abs(measure - want_m) > 1e-6:
-            return CheckResult(name, False, f"M should be {want_m:.4f}, got {measure:.4f}: "
-                               "M = R(real) + |gamma R(real) - R(fake)|")
-    return CheckResult(name, True, "k grows while D rebuilds fakes too well, so D pushes fakes away only as hard "
-                       "as it can afford; M falls as G and D converge")
+            return CheckResult(name, False, "the new k and M are single numbers (0-d tensors or floats)")
+        if abs(nk - raw) < 1e-5 and raw != want_k:
+            return CheckResult(name, False, f"k went to {raw:.3f}: clip it to [0, 1]")
+        if abs(nk - min(1.0, max(0.0, k + lam * (r_real - gamma * r_fake)))) < 1e-5 and abs(nk - want_k) > 1e-5:
+            return CheckResult(name, False, "gamma multiplies R(real), not R(fake): k + lambda_k (gamma R(real) - "
+                               "R(fake))")
+        if abs(nk - want_k) > 1e-5:
+            return CheckResult(name, False, f"the new k should be {want_k:.4f}, got {nk:.4f}")
+        if abs(m - want_m) > 1e-5:
+            return CheckResult(name, False, f"M should be {want_m:.4f}, got {m:.4f}: M = R(real) + |gamma R(real) "
+                               "- R(fake)|")
+        if isinstance(new_k, torch.Tensor) and new_k.requires_grad:
+            return CheckResult(name, False, "the new k carries a gradient: k is a bookkeeping number, not something "
+                               "to backpropagate through (detach the errors you move it by)")
+        loss_d.backward()
+        if any(p.grad is not None and p.grad.abs().sum() > 0 for p in G.parameters()):
+            return CheckResult(name, False, "D's loss reached G's weights: detach G's faces (fake.detach()) in D's "
+                               "loss, or D's update would also train G to be rebuilt badly")
+    return CheckResult(name, True, "k rises while D rebuilds G's faces better than gamma times the real ones, so D "
+                       "pushes them away only as hard as it can afford; the fine-tune below runs on your function")
 
 
+def check_n_class_c_loss(fn: Callable) -> CheckResult:
+    """fn(C, real, real_labels, fake, fake_labels, synth_weight) -> scalar tensor: cross-entropy of C's
+    logits (no margin) on the real faces + synth_weight x on G's faces, G's faces detached."""
+    name = "C's N-class loss"
+    torch.manual_seed(0)
+    C = IdentityNet(num_classes=4, width=4, feature_dim=16, margin=0.3).eval()
+    G = torch.nn.Linear(8, 3 * 32 * 32)
+    real = _faces(14, 6, 32)
+    real_labels = torch.tensor([0, 1, 2, 3, 0, 1])
+    fake = torch.sigmoid(G(torch.randn(4, 8))).view(4, 3, 32, 32)
+    fake_labels = torch.tensor([2, 3, 0, 1])
+    got, err = _run(name, fn, C, real, real_labels, fake, fake_labels, 0.4)
+    if err is not None:
+        return err
+    if not isinstance(got, torch.Tensor) or got.dim() != 0:
+        return CheckResult(name, False, "return one scalar tensor (C's loss, to backpropagate)")
+    with torch.no_grad():
+        lr, lf = C.logits(C(real)), C.logits(C(fake))
+        ce_r, ce_f = F.cross_entropy(lr, real_labels), F.cross_entropy(lf, fake_labels)
+        want = ce_r + 0.4 * ce_f
+        ce_r_margin = F.cross_entropy(C.logits(C(real), real_labels), real_labels)
+        ce_f_margin = F.cross_entropy(C.logits(C(fake), fake_labels), fake_labels)
+        margins = (ce_r_margin + 0.4 * ce_f_margin, ce_r_margin + 0.4 * ce_f, ce_r + 0.4 * ce_f_margin)
+    value = got.detach()
+    if any(torch.isclose(value, m, atol=1e-5) for m in margins) and not torch.isclose(value, want, atol=1e-5):
+        return CheckResult(name, False, "C's head was given the labels, which subtracts notebook 02's margin: in the "
+                           "game C's logits are C.logits(C(x)), no labels")
+    if torch.isclose(value, ce_r + ce_f, atol=1e-5):
+        return CheckResult(name, False, "weight the term on G's faces by synth_weight (the schedule of section 2)")
+    if torch.isclose(value, 0.4 * ce_r + ce_f, atol=1e-5):
+        return CheckResult(name, False, "synth_weight weighs the term on G's faces, not the real one")
+    if torch.isclose(value, ce_r, atol=1e-5):
+        return CheckResult(name, False, "C also learns from G's faces: add the synthesized term")
+    if not torch.isclose(value, want, atol=1e-5):
+        return CheckResult(name, False, f"expected {want.item():.4f}, got {value.item():.4f}: a cross-entropy of C's "
+                           "logits on the real faces, plus synth_weight times one on G's faces")
+    if not got.requires_grad:
+        return CheckResult(name, False, "right value, but C cannot learn from it: keep it a tensor with its graph")
+    got.backward()
+    if any(p.grad is not None and p.grad.abs().sum() > 0 for p in G.parameters()):
+        return CheckResult(name, False, "C's loss reached G: detach G's faces (fake.detach()), or C's update would "
+                           "also train G, and in the wrong direction")
+    return CheckResult(name, True, "C learns every real person and calls G's face of person i \"person i\" too: "
+                       "that is what makes it G's ally")
+
+
+def check_frontalize(fn: Callable) -> CheckResult:
+    """fn(G, encoder, photos, frontal, z) -> G's faces: f_id = encoder(photos), f_pose = the frontal code
+    (POSE_DIM,) for every photo, noise z, no gradients."""
+    name = "frontalize"
+    torch.manual_seed(0)
+    G = Generator(4, 32, z_dim=8).eval()
+    encoder = IdentityNet(num_classes=4, width=4).eval()
+    photos = _faces(15, 3, 32)
+    frontal = torch.linspace(-0.2, 0.4, 7)
+    z = torch.randn(3, 8)
+    got, err = _run(name, fn, G, encoder, photos, frontal, z)
+    if err is not None:
+        return err
+    if not isinstance(got, torch.Tensor) or tuple(got.shape) != (3, 3, 32, 32):
+        return CheckResult(name, False, f"return G's faces, one per photo: shape (3, 3, 32, 32), got "
+                           f"{tuple(getattr(got, 'shape', ()))}")
+    with torch.no_grad():
+        f_id = encoder(photos)
+        want = G(f_id, frontal.expand(3, 7), z)
+        zero_pose = G(f_id, torch.zeros(3, 7), z)
+        no_noise = G(f_id, frontal.expand(3, 7), torch.zeros(3, 8))
+    if got.requires_grad:
+        return CheckResult(name, False, "G's faces carry a gradient: painting needs none (torch.no_grad())")
+    if torch.allclose(got, want, atol=1e-5):
+        return CheckResult(name, True, "one G, one identity code per photo, one pose code for everybody: the "
+                           "frontal face is a pose code, not a new model")
+    if torch.allclose(got, zero_pose, atol=1e-5):
+        return CheckResult(name, False, "f_pose = 0 is not the frontal face G was taught: use `frontal`, the mean of "
+                           "P's readings of frontal photos, for every photo")
+    if torch.allclose(got, no_noise, atol=1e-5):
+        return CheckResult(name, False, "use the noise z you were given")
+    return CheckResult(name, False, "expected G(encoder(photos), frontal repeated for every photo, z)")
 def check_two_n_labels(fn: Callable) -> CheckResult:
     """fn(labels (B,), synthesized (B,) bool, num_identities) -> (B,) long: i when real, N + i when synthesized."""
     name = "2N labels"
@@ -737,63 +775,33 @@ def check_centroid_distances(fn: Callable) -> CheckResult:
                        ".mean(0)).norm()")
 
 
-def check_yaw_table(fn: Callable) -> CheckResult:
-    """fn(similarity (M,), yaw (M,)) -> {yaw: (mean, std)} for every yaw that occurs, std as torch's
-    default (sample) standard deviation."""
-    name = "table by yaw bin"
-    g = torch.Generator().manual_seed(9)
-    yaw = torch.tensor([0, 15, 30, 0, 15, 30, 0, 15, 30, 0, 15, 30], dtype=torch.float32)
-    sim = torch.rand(12, generator=g)
-    got, err = _run(name, fn, sim.clone(), yaw.clone())
+def check_synthesized_score(fn: Callable) -> CheckResult:
+    """fn(logits (B, 2N), num_identities) -> (B,) log P(any synthesized class) - log P(any real class)."""
+    name = "C's split as a detector"
+    g = torch.Generator().manual_seed(4)
+    logits = torch.randn(6, 8, generator=g) * 2
+    got, err = _run(name, fn, logits.clone(), 4)
     if err is not None:
         return err
-    if not isinstance(got, dict):
-        return CheckResult(name, False, "return a dict {yaw: (mean, std)}")
-    want = {int(y): (sim[yaw == y].mean().item(), sim[yaw == y].std().item()) for y in (0, 15, 30)}
-    keys = {int(float(k)) for k in got}
-    if keys != set(want):
-        return CheckResult(name, False, f"one entry per yaw that occurs: {sorted(want)}, got {sorted(keys)}")
-    for y, (mean, std) in want.items():
-        entry = got.get(y, got.get(float(y)))
-        try:
-            m, s = (float(v) for v in entry)
-        except (TypeError, ValueError):
-            return CheckResult(name, False, "each value should be a pair (mean, std)")
-        if abs(m - mean) > 1e-5:
-            return CheckResult(name, False, f"the mean at yaw {y} should be {mean:.4f}, got {m:.4f}: average only "
-                               "the entries with that yaw (similarity[yaw == y])")
-        population = sim[yaw == y].std(correction=0).item()
-        if abs(s - std) > 1e-5 and abs(s - population) > 1e-5:
-            return CheckResult(name, False, f"the spread at yaw {y} should be {std:.4f}, got {s:.4f}: "
-                               "similarity[yaw == y].std()")
-    return CheckResult(name, True, "the paper's comparison, bin by bin: a method must win at every angle, not on "
-                       "average")
-
-
-def check_detector_auc(fn: Callable) -> CheckResult:
-    """fn(real_scores (n,), fake_scores (m,)) -> ROC AUC: the probability that a random fake
-    scores higher than a random real image, ties counted half."""
-    name = "detector ROC AUC"
-    cases = ((torch.tensor([0.1, 0.4, 0.35, 0.8]), torch.tensor([0.9, 0.4, 0.7])),
-             (torch.tensor([0.0, 1.0, 2.0]), torch.tensor([2.0, 3.0])))
-    for real, fake in cases:
-        got, err = _run(name, fn, real.clone(), fake.clone())
-        if err is not None:
-            return err
-        try:
-            value = float(got)
-        except (TypeError, ValueError):
-            return CheckResult(name, False, "return the AUC as a number")
-        diff = fake[None, :] - real[:, None]
-        want = ((diff > 0).float() + 0.5 * (diff == 0).float()).mean().item()
-        if abs(value - want) < 1e-6:
-            continue
-        if abs(value - (1 - want)) < 1e-6:
-            return CheckResult(name, False, "the other way round: fakes are the positives, so higher fake scores "
-                               "should give an AUC near 1")
-        strict = (diff > 0).float().mean().item()
-        if abs(value - strict) < 1e-6:
-            return CheckResult(name, False, "count ties (a fake and a real with the same score) as one half")
-        return CheckResult(name, False, f"expected {want:.4f}, got {value:.4f}: compare every fake with every real "
-                           "score: (fake[None, :] > real[:, None]) plus half of the ties, averaged")
-    return CheckResult(name, True, "0.5 is a coin toss, 1.0 separates every fake from every real image")
+    if not isinstance(got, torch.Tensor) or tuple(got.shape) != (6,):
+        return CheckResult(name, False, f"return one score per face: shape (6,) for 6 faces, got "
+                           f"{tuple(getattr(got, 'shape', ()))}")
+    want = logits[:, 4:].logsumexp(1) - logits[:, :4].logsumexp(1)
+    if torch.allclose(got, want, atol=1e-5):
+        return CheckResult(name, True, "C's 2N classes split every face into real and synthesized: summed over the "
+                           "people, that split is a detector, even for people C never saw")
+    if torch.allclose(got, -want, atol=1e-5):
+        return CheckResult(name, False, "the other way round: the synthesized classes are N .. 2N - 1, and a higher "
+                           "score should mean more likely synthesized")
+    probs = logits.softmax(1)
+    if torch.allclose(got, probs[:, 4:].sum(1), atol=1e-5):
+        return CheckResult(name, False, "that is P(synthesized), a probability; the score is the log-odds, "
+                           "log P(synthesized) - log P(real), which does not saturate at 0 or 1")
+    if torch.allclose(got, logits[:, 4:].max(1).values - logits[:, :4].max(1).values, atol=1e-5):
+        return CheckResult(name, False, "that compares the single best class of each block; sum the probability "
+                           "over every class of the block (logsumexp of the logits) instead")
+    if torch.allclose(got, logits[:, 4:].sum(1) - logits[:, :4].sum(1), atol=1e-5):
+        return CheckResult(name, False, "logits do not add up to probabilities: sum probabilities, which in log "
+                           "space is logsumexp")
+    return CheckResult(name, False, "expected log P(synthesized) - log P(real) per face, the probabilities summed "
+                       "over each block of N classes")

@@ -163,6 +163,17 @@ def reference_cell(source: str, cell_id: str) -> nbformat.NotebookNode:
         metadata={"tags": ["reference"]}, id=cell_id)
 
 
+def unanswered(source: str, where: str = "answers cell") -> str:
+    """An answers cell (`answers = {1: "b", ...}`) with every letter replaced by None."""
+    pattern = re.compile(r'^answers = \{([^}]*)\}', re.MULTILINE)
+    match = pattern.search(source)
+    if match is None:
+        raise ExerciseError(f"{where}: an answers cell must set `answers = {{1: \"a\", ...}}` on one line")
+    numbers = re.findall(r"(\d+)\s*:", match.group(1))
+    blank = "answers = {" + ", ".join(f"{n}: None" for n in numbers) + "}"
+    return source[:match.start()] + blank + source[match.end():]
+
+
 def student_version(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
     """A copy of reference notebook `nb` with stubs for solutions, no outputs, exercise badges."""
     out = _nbformat().from_dict(_nbformat().reads(_nbformat().writes(nb), as_version=NB_VERSION))
@@ -177,6 +188,8 @@ def student_version(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNo
                 cell.metadata["tags"] = [t if t != "solution" else "exercise" for t in tags]
             if "check" in tags:  # a learner's check prints NOT YET: nothing for nbval to compare
                 cell.source = cell.source.replace("# NBVAL_CHECK_OUTPUT\n", "")
+            if "answers" in tags:  # the concept questions start unanswered
+                cell.source = unanswered(cell.source.replace("# NBVAL_CHECK_OUTPUT\n", ""), f"{name} cell {k}")
             cell.outputs, cell.execution_count = [], None
             cell.metadata.pop("execution", None)
         elif cell.cell_type == "markdown":

@@ -22,13 +22,6 @@ def ground_truth_swap(seed, identity_b, identity_a, image_a, resolution=64):
     return S.render(identity, nuisance, resolution).image[0]
 
 
-# 00_setup_and_data, cell 21
-def hidden_landmarks(yaw):
-    """Names of the landmarks hidden when identity 0 turns by `yaw` degrees."""
-    r = S.render(S.sample_identities(0, [0]), S.Nuisance.reference(1, yaw=yaw), 64)
-    return [name for name, seen in zip(S.LANDMARK_NAMES, r.visible[0].tolist(), strict=True) if not seen]
-
-
 # 01_deepfake_autoencoder, cell 9
 def warp_input(images, strength, generator):
     """images (B, C, H, W) bent by a smooth random field: the network's input."""
@@ -57,15 +50,7 @@ class OneEncoderTwoDecoders(nn.Module):
         return self(x, "B")
 
 
-# 01_deepfake_autoencoder, cell 19
-def shared_forward(model, faces_a, faces_b):
-    """(A rebuilt by decoder A, B rebuilt by decoder B), both through the one encoder."""
-    rebuilt_a, _ = model.decoders["A"](model.encoder(faces_a))
-    rebuilt_b, _ = model.decoders["B"](model.encoder(faces_b))
-    return rebuilt_a, rebuilt_b
-
-
-# 01_deepfake_autoencoder, cell 24
+# 01_deepfake_autoencoder, cell 21
 @torch.no_grad()
 def swap_and_paste(model, frames, frame_masks):
     """A's crops (M, 3, R, R) with B's face pasted where either head is."""
@@ -99,21 +84,14 @@ def verification_auc(features, labels):
     sim = cosine_similarity(features, features)
     i, j = torch.triu_indices(len(labels), len(labels), offset=1)
     scores, same = sim[i, j], labels[i] == labels[j]
-    genuine, impostor = scores[same], scores[~same]
-    wins = (genuine[:, None] > impostor[None, :]).float() + 0.5 * (genuine[:, None] == impostor[None, :]).float()
-    return wins.mean().item()
+    genuine, impostor = scores[same], scores[~same].sort().values
+    below = torch.searchsorted(impostor, genuine, side="left")          # impostors ranked under each genuine pair
+    ties = torch.searchsorted(impostor, genuine, side="right") - below
+    wins = below.double().sum() + 0.5 * ties.double().sum()
+    return (wins / (len(genuine) * len(impostor))).item()
 
 
-# 03_pose_guided_gan, cell 7
-def read_pose(pose_net, image):
-    """{'yaw': deg, 'pitch': deg, 'roll': deg} for one face (3, R, R)."""
-    pose_net.eval()
-    with torch.no_grad():
-        out = pose_net(image[None])[0]
-    return {"yaw": out[0].item(), "pitch": out[1].item(), "roll": out[2].item()}
-
-
-# 03_pose_guided_gan, cell 19
+# 03_pose_guided_gan, cell 16
 class GuidedUpBlock(nn.Module):
     """(B, c_in, H, W), condition (B, cond_dim), guide (B, g, R, R) or None -> (B, c_out, 2H, 2W)."""
 
@@ -133,34 +111,51 @@ class GuidedUpBlock(nn.Module):
         return self.act(self.bn(self.conv(x)) * (1 + scale) + shift)
 
 
-# 04_gdc_n_class, cell 5
-def k_update(k, r_real, r_fake, gamma, lambda_k):
-    """BEGAN's balance: (new k clipped to [0, 1], convergence measure M)."""
-    new_k = torch.clamp(k + lambda_k * (gamma * r_real - r_fake), 0.0, 1.0)
-    return new_k, r_real + torch.abs(gamma * r_real - r_fake)
+# 03_pose_guided_gan, cell 20
+def began_d_loss(D, real, fake, k, gamma, lambda_k):
+    """BEGAN's D side of one step: (R(real) - k R(fake), new k clipped to [0, 1], convergence measure M)."""
+    r_real = (real - D(real)).abs().mean()                      # R(x)
+    fake = fake.detach()                                        # D's loss stays out of G
+    r_fake = (fake - D(fake)).abs().mean()                      # R(x_hat)
+    loss_d = r_real - k * r_fake
+    balance = (gamma * r_real - r_fake).detach()                # > 0: D rebuilds G's faces too well
+    new_k = torch.clamp(k + lambda_k * balance, 0.0, 1.0)
+    return loss_d, new_k, r_real.detach() + balance.abs()
 
 
-# 05_two_n_classifier, cell 9
+# 04_gdc_n_class, cell 9
+def n_class_c_loss(C, real, real_labels, fake, fake_labels, synth_weight):
+    """C's loss: cross-entropy on real faces + synth_weight * cross-entropy on G's faces (a scalar tensor)."""
+    logits_real = C.logits(C(real))                             # (B1, N)
+    logits_fake = C.logits(C(fake.detach()))                    # (B2, N)
+    loss_real = F.cross_entropy(logits_real, real_labels)
+    loss_fake = F.cross_entropy(logits_fake, fake_labels)
+    return loss_real + synth_weight * loss_fake
+
+
+# 04_gdc_n_class, cell 12
+def identity_loss(C, sources, outputs):
+    """Mean of 1 - cos(C(sources), C(outputs)); gradients only through the outputs."""
+    with torch.no_grad():
+        f_source = C(sources)                                   # (B, 256) the target
+    f_output = C(outputs)                                       # (B, 256) moves with G
+    similarity = F.cosine_similarity(f_source, f_output, dim=1)  # (B,)
+    return (1 - similarity).mean()
+
+
+# 05_two_n_classifier, cell 10
 def two_n_labels(labels, synthesized, num_identities):
     """labels (B,) person index; synthesized (B,) bool -> (B,) long class in 0 .. 2N - 1."""
     return labels + num_identities * synthesized.long()
 
 
-# 05_two_n_classifier, cell 12
+# 05_two_n_classifier, cell 13
 def classifier_loss(logits_real, labels_real, logits_fake, labels_fake, synth_weight):
     """Cross-entropy on real faces + synth_weight * cross-entropy on synthesized faces (a scalar tensor)."""
     return F.cross_entropy(logits_real, labels_real) + synth_weight * F.cross_entropy(logits_fake, labels_fake)
 
 
-# 06_faceid_gan, cell 5
-def identity_loss(C, sources, outputs):
-    """Mean of 1 - cos(C.features(sources), C.features(outputs)); gradients only through the outputs."""
-    with torch.no_grad():
-        f_src = C.features(sources)
-    return (1 - F.cosine_similarity(f_src, C.features(outputs), dim=1)).mean()
-
-
-# 06_faceid_gan, cell 8
+# 06_faceid_gan, cell 6
 def faceid_step(p, sources, real, labels, f_pose, z, synth_weight):
     """One step of the 2N game: D, then C, then G, then k. Returns {"D", "C", "G"}: each player's loss."""
     cfg, B, N = p.cfg, len(labels), p.num_identities
@@ -206,23 +201,28 @@ def faceid_step(p, sources, real, labels, f_pose, z, synth_weight):
 # 07_umap_identity_clusters, cell 15
 def centroid_distances(features, labels, synthesized):
     """features (M, D), labels (M,) person 0 .. P-1, synthesized (M,) bool -> (P,) distances."""
-    people = int(labels.max()) + 1
-    return torch.stack([(features[(labels == p) & synthesized].mean(0)
-                         - features[(labels == p) & ~synthesized].mean(0)).norm() for p in range(people)])
+    distances = []
+    for person in range(int(labels.max()) + 1):
+        mine = labels == person
+        synthesized_centre = features[mine & synthesized].mean(0)      # (D,)
+        real_centre = features[mine & ~synthesized].mean(0)            # (D,)
+        distances.append((synthesized_centre - real_centre).norm())
+    return torch.stack(distances)
 
 
-# 08_frontalization, cell 10
-def yaw_bins(similarity, yaw):
-    """similarity (M,), yaw (M,) -> {yaw: (mean, std)} for every yaw that occurs."""
-    out = {}
-    for y in sorted(set(yaw.tolist())):
-        pick = yaw == y
-        out[int(y)] = (similarity[pick].mean().item(), similarity[pick].std().item())
-    return out
+# 08_frontalization, cell 8
+@torch.no_grad()
+def frontalize(G, encoder, photos, frontal, z):
+    """G's face (M, 3, R, R) of every photo's person in the frontal, neutral pose."""
+    f_id = encoder(photos)                                      # (M, 256) who
+    f_pose = frontal.expand(len(photos), -1)                    # (M, 7) the same pose for everybody
+    return G(f_id, f_pose, z)
 
 
 # 09_detection_and_responsible_use, cell 7
-def detector_auc(real_scores, fake_scores):
-    """ROC AUC with fakes as positives, from two 1-D tensors of scores."""
-    diff = fake_scores[None, :] - real_scores[:, None]
-    return ((diff > 0).float() + 0.5 * (diff == 0).float()).mean().item()
+def synthesized_score(logits, num_identities):
+    """(B, 2N) logits of a 2N-class C -> (B,) log P(any synthesized class) - log P(any real class)."""
+    log_p = logits.log_softmax(dim=1)                           # (B, 2N)
+    log_real = log_p[:, :num_identities].logsumexp(dim=1)       # (B,) log P(real)
+    log_synthesized = log_p[:, num_identities:].logsumexp(dim=1)
+    return log_synthesized - log_real

@@ -8,7 +8,14 @@ import torch
 from faceid_lab import exercises, solutions
 from faceid_lab.models.identity import IdentityNet
 from faceid_lab.models.pose import PoseNet
-from faceid_lab.train.faceidgan import FaceIdGanConfig, build_players, fine_tune, reference_step
+from faceid_lab.train.faceidgan import (
+    FaceIdGanConfig,
+    build_players,
+    fine_tune,
+    identity_loss_of,
+    n_class_c_loss,
+    reference_step,
+)
 from faceid_lab.train.gan import make_gan_data
 
 
@@ -144,3 +151,58 @@ def test_each_autoencoder_mistake_is_named(name):
     (old, new), words = MODULE_MISTAKES[name]
     result = exercises.check_autoencoder_module(_module_with_mistake(old, new))
     assert not result.passed and words in result.message, (name, result.message)
+
+
+def _world(classifier: str):
+    torch.manual_seed(0)
+    identity_net, pose_net = IdentityNet(num_classes=4, width=4).eval(), PoseNet(width=4).eval()
+    data = make_gan_data(identity_net, pose_net, seed=0, identity_indices=np.arange(4), sources_per_identity=2,
+                         targets_per_identity=4, resolution=32)
+    p = build_players(FaceIdGanConfig(classifier=classifier, width=4, resolution=32, z_dim=8, batch=4), identity_net,
+                      pose_net, 4, torch.device("cpu"), data)
+    return p, data
+
+
+def test_notebook_04s_losses_drive_the_same_fine_tune_as_the_packages():
+    """The learner's C loss and identity loss (the reference solutions) in the package's step give the curves
+    of the package's own two functions in the same step; a C loss that forgets the synthesized weight draws
+    another."""
+    from functools import partial
+
+    p, data = _world("n")
+    yours = fine_tune(p, data, partial(reference_step, c_loss_fn=solutions.n_class_c_loss,
+                                       id_loss_fn=solutions.identity_loss), 5)
+    package = fine_tune(p, data, partial(reference_step, c_loss_fn=n_class_c_loss, id_loss_fn=identity_loss_of), 5)
+    for key in ("D", "C", "G", "k"):
+        assert yours[key] == pytest.approx(package[key], rel=1e-4, abs=1e-6), key
+
+    def unweighted(C, real, real_labels, fake, fake_labels, synth_weight):
+        return solutions.n_class_c_loss(C, real, real_labels, fake, fake_labels, 1.0)
+
+    wrong = fine_tune(p, data, partial(reference_step, c_loss_fn=unweighted, id_loss_fn=identity_loss_of), 5)
+    assert wrong["C"] != pytest.approx(package["C"], rel=1e-3)
+
+
+def test_notebook_03s_began_function_drives_the_same_fine_tune_as_the_packages():
+    from faceid_lab.models.gan import BeganDiscriminator, Generator
+    from faceid_lab.train.gan import GanConfig, began_d_loss, fine_tune_pose_gan
+
+    _, data = _world("n")
+    cfg = GanConfig(width=4, resolution=32, z_dim=8, batch=4, lambda_k=8.0)  # k moves, and the clip shows
+    torch.manual_seed(1)
+    G, D = Generator(4, 32, 8, guided=True), BeganDiscriminator(4, 32)
+    before = [w.clone() for w in G.parameters()]
+    yours = fine_tune_pose_gan(G, D, 0.3, data, cfg, solutions.began_d_loss, steps=5)
+    package = fine_tune_pose_gan(G, D, 0.3, data, cfg, began_d_loss, steps=5)
+    assert all(torch.equal(a, b) for a, b in zip(before, G.parameters(), strict=True))  # G itself untouched
+    for key in ("D", "G", "k", "M"):
+        assert yours[key] == pytest.approx(package[key], rel=1e-5, abs=1e-7), key
+    assert all(0.0 <= k <= 1.0 for k in package["k"]) and len(set(package["k"])) > 1 and package["k"][-1] == 1.0
+
+    def unclipped(D, real, fake, k, gamma, lambda_k):
+        loss, _, measure = began_d_loss(D, real, fake, k, gamma, lambda_k)
+        r_real, r_fake = D.recon_error(real).mean(), D.recon_error(fake.detach()).mean()
+        return loss, (k + lambda_k * (gamma * r_real - r_fake)).detach(), measure
+
+    wrong = fine_tune_pose_gan(G, D, 0.3, data, cfg, unclipped, steps=5)
+    assert wrong["k"] != pytest.approx(package["k"])

@@ -118,8 +118,6 @@ def test_checkers_give_specific_hints_for_wrong_answers():
 
     result = exercises.check_ground_truth_swap(swapped_roles)
     assert not result.passed and "A's identity with B's photo" in result.message
-    result = exercises.check_landmark_visibility(lambda yaw: [])
-    assert not result.passed and "hidden landmarks are" in result.message
 
 
 def test_stub_keeps_signature_docstring_and_hint():
@@ -157,23 +155,12 @@ def test_identity_and_pose_checkers_give_specific_hints():
     result = exercises.check_identity_training_step(no_labels)
     assert not result.passed and "pass the labels" in result.message
 
-    def normalised(pose_net, image):
-        out = pose_net.eval().normalized(image[None])[0]
-        return {"yaw": out[0].item(), "pitch": out[1].item(), "roll": out[2].item()}
-
-    result = exercises.check_read_pose(normalised)
-    assert not result.passed and "normalised outputs" in result.message
 
 
 def test_faceid_gan_checkers_give_specific_hints():
     import torch
     import torch.nn.functional as F
 
-    def no_clip(k, r_real, r_fake, gamma, lambda_k):
-        return k + lambda_k * (gamma * r_real - r_fake), r_real + abs(gamma * r_real - r_fake)
-
-    result = exercises.check_k_update(no_clip)
-    assert not result.passed and "clip it to [0, 1]" in result.message
     result = exercises.check_two_n_labels(lambda labels, synthesized, n: labels + n * (~synthesized).long())
     assert not result.passed and "the other way round" in result.message
     result = exercises.check_two_n_labels(lambda labels, synthesized, n: labels + synthesized.long())

@@ -49,19 +49,23 @@ def test_checkpoint_paths_keep_the_names_earlier_checkpoints_have(tmp_path, monk
     # the cpu checkpoints shared before this module existed (dev/fingerprint_games.py printed these) keep
     # their names under the defaults they were trained with (before #19: weights 1, gamma 0.5, no
     # softening, 3000 steps)
-    before_19 = dict(pose_weight=1.0, id_weight=1.0, gamma=0.5, soften=0.0, steps=3000, guided=False, adv_weight=1.0)
+    before_19 = dict(pose_weight=1.0, id_weight=1.0, gamma=0.5, soften=0.0, steps=3000, guided=False, adv_weight=1.0,
+                     feature_weight=1.0)
     assert profiles.checkpoint_path("faceidgan", "cpu", classifier="2n",
                                     **before_19).name == "faceidgan_2n_cpu_ff0a7227ec.pt"
     assert profiles.checkpoint_path("faceidgan", "cpu", classifier="n",
                                     **before_19).name == "faceidgan_n_cpu_91e634efbe.pt"
     # the defaults of #19 (the vector G) name the checkpoints trained with them (on 2026-12-05)
-    before_35 = dict(guided=False, adv_weight=1.0, pose_weight=0.1, id_weight=0.1, steps=2400)
+    before_35 = dict(guided=False, adv_weight=1.0, pose_weight=0.1, id_weight=0.1, steps=2400, feature_weight=1.0)
     assert profiles.checkpoint_path("faceidgan", "cpu", classifier="2n",
                                     **before_35).name == "faceidgan_2n_cpu_997343e932.pt"
     assert profiles.checkpoint_path("faceidgan", "cpu", classifier="none",
                                     **before_35).name == "faceidgan_none_cpu_0ead8f1285.pt"
-    # and the guided G's defaults (#35) name the one its ablation trained on 2026-12-07
-    assert profiles.checkpoint_path("faceidgan", "cpu", classifier="2n").name == "faceidgan_2n_cpu_bf498a38e6.pt"
+    # the guided G's first defaults (#35) name the one its ablation trained on 2026-12-07 ...
+    assert profiles.checkpoint_path("faceidgan", "cpu", classifier="2n",
+                                    feature_weight=1.0).name == "faceidgan_2n_cpu_bf498a38e6.pt"
+    # ... and the feature-weighted L1 (weight 8) names the one its validation run trained the same day
+    assert profiles.checkpoint_path("faceidgan", "cpu", classifier="2n").name == "faceidgan_2n_cpu_3c66b2bafc.pt"
 
 
 def test_a_trained_variant_loads_as_it_was_trained_without_rendering_its_people(tmp_path, monkeypatch):

@@ -13,6 +13,7 @@ with resume (k and the RNG streams included); AMP on CUDA.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,6 +234,54 @@ def train_pose_gan(data: GanData, pose_net: PoseNet, cfg: GanConfig, checkpoint:
                                autocast, scaler, guide)
         log.step(step + 1, values, p.G)
     return p.G.eval(), p.D.eval(), log.finish()
+
+
+def began_d_loss(D: BeganDiscriminator, real: torch.Tensor, fake: torch.Tensor, k: torch.Tensor, gamma: float,
+                 lambda_k: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """BEGAN's D loss and balance for one step (notebook 03's exercise): real, fake (B, 3, R, R), k (0-d).
+    Returns (loss_d, new_k, M): loss_d = R(real) - k R(fake) on G's faces detached (D's loss never moves
+    G); new_k = clip(k + lambda_k (gamma R(real) - R(fake)), 0, 1) and M = R(real) + |gamma R(real) -
+    R(fake)|, both without gradient. BeganBalance.update is the same rule in place, for the training loop."""
+    r_real = D.recon_error(real).mean()
+    r_fake = D.recon_error(fake.detach()).mean()
+    loss_d = r_real - k * r_fake
+    balance = (gamma * r_real - r_fake).detach()
+    return loss_d, (k + lambda_k * balance).clamp(0.0, 1.0), r_real.detach() + balance.abs()
+
+
+def fine_tune_pose_gan(G: Generator, D: BeganDiscriminator, k: float, data: GanData, cfg: GanConfig,
+                       began: Callable = began_d_loss, steps: int = 100, seed: int = 1) -> dict[str, list]:
+    """`steps` steps of notebook 03's game on copies of G and D (the trained ones are left as they were),
+    D's loss and k from `began` (began_d_loss's signature: the learner's, or the reference), fresh
+    Adam optimisers at cfg.lr, full precision, G drawing its own templates. The same start, data,
+    steps and seed give the same batches and noise for every `began`, so two correct ones draw the
+    same curves. Per step: D (its loss from `began`), then G (D's term and the L1), then k.
+    Returns {"step", "D", "G", "k", "M"}."""
+    G, D = copy.deepcopy(G).train(), copy.deepcopy(D).train()
+    device = next(G.parameters()).device
+    adam = dict(lr=cfg.lr, betas=(0.5, 0.999))
+    opt_g, opt_d = torch.optim.Adam(G.parameters(), **adam), torch.optim.Adam(D.parameters(), **adam)
+    k_now = torch.tensor(float(k), device=device)
+    curves: dict[str, list] = {"step": [], "D": [], "G": [], "k": [], "M": []}
+    for s in range(steps):
+        idx = batch_indices(s, len(data.targets), cfg.batch, seed)
+        gen = torch.Generator().manual_seed(seed * 1_000_003 + s)
+        pick = torch.randint(data.per_identity, (len(idx),), generator=gen)
+        src = data.target_labels[idx] * data.per_identity + pick          # a wild photo of the same person
+        real = to_float(data.targets[idx], device)                        # (B, 3, R, R) studio photo
+        z = torch.randn(len(idx), cfg.z_dim, generator=gen).to(device)
+        fake = G(data.f_id[src].to(device), data.f_pose[idx].to(device), z)  # (B, 3, R, R)
+        loss_d, new_k, measure = began(D, real, fake, k_now, cfg.gamma, cfg.lambda_k)
+        update(loss_d, opt_d, None)
+        D.requires_grad_(False)                                           # G's loss moves G only
+        loss_g = cfg.adv_weight * D.recon_error(fake).mean() + cfg.recon_weight * (fake - real).abs().mean()
+        update(loss_g, opt_g, None)
+        D.requires_grad_(True)
+        k_now = torch.as_tensor(new_k, dtype=torch.float32, device=device).detach()
+        for key, value in zip(("D", "G", "k", "M"), (loss_d, loss_g, k_now, measure), strict=True):
+            curves[key].append(float(torch.as_tensor(value).detach()))
+        curves["step"].append(s + 1)
+    return curves
 
 
 @torch.no_grad()
