@@ -180,7 +180,7 @@ QUESTIONS: dict[str, tuple[Question, ...]] = {
              "c": "Cosine similarity is differentiable in both arguments; the choice is deliberate."},
         ),
         Question(
-            "The judge's similarity in notebook 04 is higher than in notebook 03. Can you say that adding C caused "
+            "Suppose the judge's similarity here is higher than in notebook 03. Can you say that adding C caused "
             "the rise?",
             ("Yes: C is the only new player, so it must be the cause.",
              "Yes, because the judge never trained against either model.",
@@ -285,8 +285,8 @@ QUESTIONS: dict[str, tuple[Question, ...]] = {
     ),
     "07_umap_identity_clusters": (
         Question(
-            "In the 2N panel, the crosses sit among their person's circles, and the gap between two people looks "
-            "half as wide as in the N panel. What can you conclude?",
+            "Suppose that in the 2N panel the crosses sit among their person's circles, and the gap between two "
+            "people looks half as wide as in the N panel. What can you conclude?",
             ("Both: G's faces land among the real photos, and the 2N model halves the distance between people.",
              "Neither: a UMAP picture carries no information.",
              "Only the gap: UMAP keeps distances but shuffles neighbours.",
@@ -327,8 +327,8 @@ QUESTIONS: dict[str, tuple[Question, ...]] = {
     ),
     "08_frontalization": (
         Question(
-            "One model's judge similarity hardly changes from frontal inputs to the most turned ones; the other's "
-            "falls as yaw grows. Is the flat one better?",
+            "Suppose one model's judge similarity hardly changes from frontal inputs to the most turned ones, and the "
+            "other's falls as yaw grows. Is the flat one better?",
             ("Not necessarily: a model that paints nearly the same frontal face from every angle is flat too.",
              "Yes: not depending on yaw is the goal of frontalization.",
              "No: similarity must fall with yaw, so the flat model is broken."),
