@@ -195,7 +195,8 @@ def test_g_weighs_its_l1_by_the_targets_features(tiny_gan_world, monkeypatch):
         return step(*args)
 
     monkeypatch.setattr(game, "faceid_gan_step", spy)
-    train_faceid_gan(data, identity_net, pose_net, FaceIdGanConfig(classifier="none", steps=2, **CFG))
+    train_faceid_gan(data, identity_net, pose_net,
+                     FaceIdGanConfig(classifier="none", steps=2, feature_weight=1.0, **CFG))  # plain L1
     train_faceid_gan(data, identity_net, pose_net,
                      FaceIdGanConfig(classifier="none", steps=2, feature_weight=5.0, **CFG))
     assert seen[:2] == [None, None] and all(w is not None and w.shape == (4, 1, 32, 32) for w in seen[2:])
