@@ -332,27 +332,25 @@ def faceid_gan_step(p: Players, sources: torch.Tensor, real: torch.Tensor,
     # C: name every real face; name the synthesized ones as i (N) or as N + i (2N)
     zero = torch.zeros((), device=real.device)
     c_loss, c_fooled = zero, zero
-    if p.opt_c is not None and c_loss_fn is not None:  # the learner's C loss (notebook 04)
+    if p.opt_c is not None:  # a frozen C never trains
+        labels_real = torch.cat([labels, labels])
         labels_fake = two_n_labels(labels, torch.ones_like(labels), p.num_identities) if cfg.classifier == "2n" \
             else labels
-        c_loss = c_loss_fn(p.C, torch.cat([seen_real, seen_sources]), torch.cat([labels, labels]), seen_fake,
-                           labels_fake, 0.0 if cfg.classifier == "real" else synth_weight)
-        update(c_loss, p.opt_c, scaler, last=False)
-    elif p.opt_c is not None:  # a frozen C never trains
-        with phase("C update"):
-            with autocast:
-                seen = torch.cat([seen_real, seen_sources, seen_fake.detach()])         # (3B, 3, R, R)
-                logits = p.C.logits(p.train_C(seen))                                    # (3B, classes)
-            logits_real, logits_fake = logits[:2 * B].float(), logits[2 * B:].float()
-            labels_real = torch.cat([labels, labels])
-            synthesized = torch.ones_like(labels)
-            labels_fake = two_n_labels(labels, synthesized, p.num_identities) if cfg.classifier == "2n" else labels
-            # a real-only C never learns from G's faces (it still scores them, for c_fooled)
-            c_loss = classifier_loss(logits_real, labels_real, logits_fake, labels_fake,
-                                     0.0 if cfg.classifier == "real" else synth_weight)
+        weight = 0.0 if cfg.classifier == "real" else synth_weight  # a real-only C never learns from G's faces
+        if c_loss_fn is not None:  # notebook 04: the learner's C loss, on the faces as C sees them
+            c_loss = c_loss_fn(p.C, torch.cat([seen_real, seen_sources]), labels_real, seen_fake, labels_fake, weight)
             update(c_loss, p.opt_c, scaler, last=False)
-            # how often C takes a synthesized face for the real person: G's score against C
-            c_fooled = (logits_fake.argmax(1) == labels).float().mean()
+        else:
+            with phase("C update"):
+                with autocast:
+                    seen = torch.cat([seen_real, seen_sources, seen_fake.detach()])     # (3B, 3, R, R)
+                    logits = p.C.logits(p.train_C(seen))                                # (3B, classes)
+                logits_real, logits_fake = logits[:2 * B].float(), logits[2 * B:].float()
+                c_loss = classifier_loss(logits_real, labels_real, logits_fake, labels_fake, weight)
+                update(c_loss, p.opt_c, scaler, last=False)
+                # how often C takes a synthesized face for the real person: G's score against C (a
+                # real-only C still scores G's faces)
+                c_fooled = (logits_fake.argmax(1) == labels).float().mean()
     # G: fool D, keep the person (C's features), show P the target pose, look like the studio photo.
     # D and C are frozen for G's step: gradients flow through them to the face, not into them.
     with phase("G update (through D, C, P)"):
