@@ -70,7 +70,7 @@ def identity_training_step(net, opt, images, labels):
     return loss.item()
 
 
-# 02_identity_features, cell 12
+# 02_identity_features, cell 14
 def cosine_similarity(a, b):
     """(N, D), (M, D) -> (N, M) cosine similarities."""
     unit_a = torch.nn.functional.normalize(a, dim=1)
@@ -78,7 +78,7 @@ def cosine_similarity(a, b):
     return unit_a @ unit_b.T
 
 
-# 02_identity_features, cell 12
+# 02_identity_features, cell 14
 def verification_auc(features, labels):
     """ROC AUC over all pairs i < j: the share of (genuine, impostor) pairs ranked correctly, ties half."""
     sim = cosine_similarity(features, features)
